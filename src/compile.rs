@@ -1,0 +1,292 @@
+//! Build stage: the student's sources → an executable, with `rustc` called
+//! directly.
+//!
+//! Measured on a machine like ours (research/speed.md): rustc on a 40-line
+//! program takes ~145 ms; cargo adds ~40 ms and, with its dev defaults
+//! (incremental, full debuginfo), doubles the compile. So the grader calls the
+//! toolchain's own `rustc` binary (not the rustup proxy, ~5 ms a call) with
+//! flags of its own: edition 2021, no optimisation, line tables only (enough
+//! to map a sleep back to its line), debug assertions and overflow checks on,
+//! `unsafe` code forbidden. A library exercise is two calls: the library as
+//! an rlib, then `main.rs` linked against it under the library's crate name.
+//!
+//! rustc runs as a child like any student program (cleared environment, own
+//! process group, limits): a build is an attack surface too.
+
+use crate::checks::Category;
+use crate::run::{self, Termination};
+use crate::submission::Sources;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("cannot find the Rust toolchain: {0}")]
+    Toolchain(String),
+    #[error("could not run rustc: {0}")]
+    Run(#[from] run::RunError),
+    #[error("rustc stopped abnormally: {0}")]
+    Rustc(String),
+    #[error("cannot create {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The toolchain the grader builds with.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    pub rustc: PathBuf,
+    pub sysroot: PathBuf,
+}
+
+impl Toolchain {
+    /// `$RUSTC` or `rustc` from `PATH`, resolved once to the toolchain's own
+    /// binary so each call skips the rustup proxy.
+    pub fn detect() -> Result<&'static Toolchain, CompileError> {
+        static TC: OnceLock<Result<Toolchain, String>> = OnceLock::new();
+        TC.get_or_init(|| {
+            let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+            let out = std::process::Command::new(&rustc)
+                .args(["--print", "sysroot"])
+                .output()
+                .map_err(|e| format!("`{} --print sysroot`: {e}", rustc.to_string_lossy()))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "`{} --print sysroot` failed: {}",
+                    rustc.to_string_lossy(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            let direct = sysroot.join("bin").join("rustc");
+            let rustc = if direct.is_file() {
+                direct
+            } else {
+                PathBuf::from(rustc)
+            };
+            Ok(Toolchain { rustc, sysroot })
+        })
+        .as_ref()
+        .map_err(|e| CompileError::Toolchain(e.clone()))
+    }
+}
+
+/// What the build produced.
+#[derive(Debug, Clone)]
+pub enum Build {
+    Built {
+        /// The program, when the submission has a `main.rs`.
+        exe: Option<PathBuf>,
+        /// The library rlib, when it has a `lib.rs`.
+        lib: Option<PathBuf>,
+        /// Wall time of the rustc calls.
+        time: Duration,
+    },
+    /// The student's code did not build: `compile-error`, or `forbidden`
+    /// when the only errors were uses of `unsafe`.
+    Failed {
+        category: Category,
+        message: String,
+        /// The compiler's own report, as rustc prints it.
+        details: String,
+    },
+}
+
+/// Settings of one build.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    pub crate_name: &'a str,
+    pub package_name: &'a str,
+    /// Extra `--cfg` flags (the model checker builds with `--cfg loom`).
+    pub extra_args: Vec<OsString>,
+}
+
+/// Compiles the sources in `sources.dir` into `sources.dir/out/`.
+pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build, CompileError> {
+    let out = sources.dir.join("out");
+    std::fs::create_dir_all(&out).map_err(|source| CompileError::Io {
+        path: out.clone(),
+        source,
+    })?;
+    let started = std::time::Instant::now();
+    let mut lib = None;
+    if sources.has_lib {
+        let rlib = out.join(format!("lib{}.rlib", opts.crate_name));
+        let mut args = common_args(opts.crate_name);
+        args.extend(["--crate-type".into(), "rlib".into(), "src/lib.rs".into()]);
+        args.extend(["-o".into(), rlib.clone().into_os_string()]);
+        args.extend(opts.extra_args.iter().cloned());
+        if let Some(failed) = rustc(tc, &sources.dir, args)? {
+            return Ok(failed);
+        }
+        lib = Some(rlib);
+    }
+    let mut exe = None;
+    if sources.has_main {
+        let bin_name = opts.package_name.replace('-', "_");
+        let path = out.join(opts.package_name);
+        let mut args = common_args(&bin_name);
+        args.extend(["--crate-type".into(), "bin".into(), "src/main.rs".into()]);
+        args.extend(["-o".into(), path.clone().into_os_string()]);
+        if let Some(rlib) = &lib {
+            let mut ext = OsString::from(format!("{}=", opts.crate_name));
+            ext.push(rlib);
+            args.extend(["--extern".into(), ext]);
+            let mut dep = OsString::from("dependency=");
+            dep.push(&out);
+            args.extend(["-L".into(), dep]);
+        }
+        args.extend(opts.extra_args.iter().cloned());
+        if let Some(failed) = rustc(tc, &sources.dir, args)? {
+            return Ok(failed);
+        }
+        exe = Some(path);
+    }
+    Ok(Build::Built {
+        exe,
+        lib,
+        time: started.elapsed(),
+    })
+}
+
+fn common_args(crate_name: &str) -> Vec<OsString> {
+    [
+        "--edition",
+        "2021",
+        "--crate-name",
+        crate_name,
+        "-C",
+        "opt-level=0",
+        "-C",
+        "debuginfo=line-tables-only",
+        "-C",
+        "debug-assertions=on",
+        "-C",
+        "overflow-checks=on",
+        "-F",
+        "unsafe-code",
+        "--error-format=json",
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect()
+}
+
+/// Runs one rustc call; `Some(failure)` when the student's code did not build.
+fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build>, CompileError> {
+    let limits = run::Limits {
+        wall: Duration::from_secs(120),
+        cpu: Duration::from_secs(120),
+        output_bytes: 8 << 20,
+        file_bytes: 512 << 20,
+        address_space_bytes: 8 << 30,
+    };
+    let mut req = run::Request::new(&tc.rustc, dir, limits);
+    req.args = args;
+    let outcome = run::run(&req)?;
+    match outcome.termination {
+        Termination::Exited(0) => Ok(None),
+        Termination::Exited(1) => Ok(Some(diagnose(&outcome.stderr_text()))),
+        Termination::WallTimeout { .. } | Termination::Signaled(libc::SIGXCPU) => {
+            Ok(Some(Build::Failed {
+                category: Category::CompileError,
+                message: "the compiler ran past its time limit on this submission".into(),
+                details: String::new(),
+            }))
+        }
+        Termination::OutputLimit => Ok(Some(Build::Failed {
+            category: Category::CompileError,
+            message: "the compiler printed more errors than the grader keeps".into(),
+            details: String::new(),
+        })),
+        other => Err(CompileError::Rustc(format!(
+            "{other:?}: {}",
+            outcome.stderr_text().lines().last().unwrap_or("")
+        ))),
+    }
+}
+
+/// One compiler message, from `--error-format=json`.
+#[derive(serde::Deserialize)]
+struct Diagnostic {
+    level: String,
+    message: String,
+    code: Option<Code>,
+    #[serde(default)]
+    spans: Vec<Span>,
+    rendered: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Code {
+    code: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Span {
+    file_name: String,
+    line_start: usize,
+    is_primary: bool,
+}
+
+/// Turns rustc's JSON diagnostics into a failed build.
+fn diagnose(stderr: &str) -> Build {
+    let mut errors = Vec::new();
+    let mut rendered = String::new();
+    for line in stderr.lines() {
+        let Ok(d) = serde_json::from_str::<Diagnostic>(line) else {
+            continue;
+        };
+        if d.level != "error" {
+            continue;
+        }
+        if let Some(r) = &d.rendered {
+            rendered.push_str(r);
+        }
+        if d.message.starts_with("aborting due to") {
+            continue;
+        }
+        errors.push(d);
+    }
+    let unsafe_uses: Vec<&Diagnostic> = errors
+        .iter()
+        .filter(|d| d.code.as_ref().is_some_and(|c| c.code == "unsafe_code"))
+        .collect();
+    let located = |d: &Diagnostic| {
+        d.spans
+            .iter()
+            .find(|s| s.is_primary)
+            .map(|s| format!(" at {}:{}", s.file_name, s.line_start))
+            .unwrap_or_default()
+    };
+    if let Some(first) = unsafe_uses.first() {
+        return Build::Failed {
+            category: Category::Forbidden,
+            message: format!(
+                "`unsafe` code is not allowed in this course: {}{}",
+                first.message, located(first)
+            ),
+            details: rendered,
+        };
+    }
+    let message = match errors.first() {
+        Some(first) => {
+            let more = match errors.len() {
+                1 => String::new(),
+                n => format!(" (and {} more error{})", n - 1, if n == 2 { "" } else { "s" }),
+            };
+            format!("does not compile: {}{}{more}", first.message, located(first))
+        }
+        None => "does not compile".to_string(),
+    };
+    Build::Failed {
+        category: Category::CompileError,
+        message,
+        details: rendered,
+    }
+}

@@ -1,0 +1,253 @@
+//! `grader verify`: the course's claims about itself, checked.
+//!
+//! Every reference solution passes with full points; every starter fails;
+//! every known-wrong fixture under `graders/<id>/wrong/<name>/` fails with
+//! the category its `expect.toml` names; every correct variant under
+//! `graders/<id>/variants/<name>/` passes. A regression in any detector
+//! breaks one of these claims.
+
+use crate::checks::Category;
+use crate::grade::{GradeResult, Grader, ResultStatus};
+use crate::report::Style;
+use crate::spec::ExerciseSpec;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// What a target must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Pass with full points.
+    Pass,
+    /// Fail (any category).
+    Fail,
+    /// Fail, with this category among the failing checks'.
+    FailWith(Category),
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub exercise: String,
+    /// `solution`, `starter`, `wrong/<name>` or `variant/<name>`.
+    pub label: String,
+    pub dir: PathBuf,
+    pub claim: Claim,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    category: String,
+    #[allow(dead_code)]
+    why: String,
+}
+
+/// Lists the targets of one exercise.
+pub fn targets(grader: &Grader, spec: &ExerciseSpec) -> Result<Vec<Target>, String> {
+    let id = &spec.id;
+    let mut out = vec![
+        Target {
+            exercise: id.clone(),
+            label: "solution".into(),
+            dir: grader.project.solution_dir(id),
+            claim: Claim::Pass,
+        },
+        Target {
+            exercise: id.clone(),
+            label: "starter".into(),
+            dir: grader.project.exercise_dir(id),
+            claim: Claim::Fail,
+        },
+    ];
+    for (name, dir) in subdirs(&spec.dir.join("wrong"))? {
+        let expect_path = dir.join("expect.toml");
+        let text = std::fs::read_to_string(&expect_path)
+            .map_err(|e| format!("{}: {e}", expect_path.display()))?;
+        let expect: Expect =
+            toml::from_str(&text).map_err(|e| format!("{}: {}", expect_path.display(), e.message()))?;
+        let category = Category::parse(&expect.category).ok_or_else(|| {
+            format!(
+                "{}: unknown category `{}`",
+                expect_path.display(),
+                expect.category
+            )
+        })?;
+        out.push(Target {
+            exercise: id.clone(),
+            label: format!("wrong/{name}"),
+            dir,
+            claim: Claim::FailWith(category),
+        });
+    }
+    for (name, dir) in subdirs(&spec.dir.join("variants"))? {
+        out.push(Target {
+            exercise: id.clone(),
+            label: format!("variant/{name}"),
+            dir,
+            claim: Claim::Pass,
+        });
+    }
+    Ok(out)
+}
+
+fn subdirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Whether a result keeps the claim; if not, why.
+pub fn judge(claim: &Claim, result: &GradeResult) -> Result<(), String> {
+    match claim {
+        Claim::Pass if result.status == ResultStatus::Pass && result.score == result.max_score => Ok(()),
+        Claim::Pass => Err(format!(
+            "should pass with full points, got {}/{} ({})",
+            result.score,
+            result.max_score,
+            cats(result)
+        )),
+        Claim::Fail if result.status == ResultStatus::Fail => Ok(()),
+        Claim::Fail => Err("should fail, but passed".into()),
+        Claim::FailWith(c) if result.status == ResultStatus::Fail && result.categories.contains(c) => Ok(()),
+        Claim::FailWith(c) if result.status == ResultStatus::Fail => {
+            Err(format!("should fail with {c}, failed with {}", cats(result)))
+        }
+        Claim::FailWith(c) => Err(format!("should fail with {c}, but passed")),
+    }
+}
+
+fn cats(r: &GradeResult) -> String {
+    if r.categories.is_empty() {
+        "no failing check".into()
+    } else {
+        r.categories
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Runs every claim; prints a table; true when all hold.
+pub fn run(
+    grader: &Grader,
+    only: &[String],
+    jobs: Option<usize>,
+    out: &mut impl Write,
+    style: Style,
+) -> Result<bool, crate::commands::Error> {
+    let ids = if only.is_empty() {
+        grader.project.exercise_ids()?
+    } else {
+        only.to_vec()
+    };
+    let mut all = Vec::new();
+    for id in &ids {
+        let spec = grader.project.spec(id)?;
+        let t = targets(grader, &spec).map_err(crate::commands::Error::Other)?;
+        all.push((spec, t));
+    }
+    let work: Vec<(&ExerciseSpec, &Target)> = all
+        .iter()
+        .flat_map(|(s, ts)| ts.iter().map(move |t| (s, t)))
+        .collect();
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let next = Mutex::new(0usize);
+    let width = work.iter().map(|(_, t)| t.label.len()).max().unwrap_or(0);
+    let id_width = ids.iter().map(|i| i.len()).max().unwrap_or(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<(), String>)>();
+    let mut broken = 0usize;
+    let total = work.len();
+    let io_result = std::thread::scope(|scope| -> io::Result<()> {
+        for _ in 0..jobs.min(work.len().max(1)) {
+            let tx = tx.clone();
+            let (next, work) = (&next, &work);
+            scope.spawn(move || loop {
+                let i = {
+                    let mut n = next.lock().unwrap();
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                let Some((spec, target)) = work.get(i) else {
+                    break;
+                };
+                let verdict = match grader.grade(spec, &target.dir) {
+                    Ok(result) => judge(&target.claim, &result).map_err(|why| {
+                        let first = result
+                            .checks
+                            .iter()
+                            .find(|c| c.status == crate::checks::Status::Fail)
+                            .map(|c| format!(" — {}: {}", c.name, c.message))
+                            .unwrap_or_default();
+                        format!("{why}{first}")
+                    }),
+                    Err(e) => Err(format!("could not grade: {e}")),
+                };
+                if tx.send((i, verdict)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        // Print finished rows in order, as soon as each is known.
+        let mut pending = BTreeMap::new();
+        let mut shown = 0usize;
+        for (i, v) in rx {
+            pending.insert(i, v);
+            while let Some(v) = pending.remove(&shown) {
+                let (spec, target) = work[shown];
+                let claim = match &target.claim {
+                    Claim::Pass => "passes".to_string(),
+                    Claim::Fail => "fails".to_string(),
+                    Claim::FailWith(c) => format!("fails: {c}"),
+                };
+                match &v {
+                    Ok(()) => writeln!(
+                        out,
+                        "{} {:<id_width$}  {:<width$}  {}",
+                        style.green("ok  "),
+                        spec.id,
+                        target.label,
+                        claim
+                    )?,
+                    Err(why) => {
+                        broken += 1;
+                        writeln!(
+                            out,
+                            "{} {:<id_width$}  {:<width$}  {}",
+                            style.red("FAIL"),
+                            spec.id,
+                            target.label,
+                            why
+                        )?
+                    }
+                }
+                shown += 1;
+            }
+        }
+        Ok(())
+    });
+    io_result?;
+    writeln!(out)?;
+    if broken == 0 {
+        writeln!(out, "{}", style.green(&format!("verify: all {total} claims hold")))?;
+    } else {
+        writeln!(
+            out,
+            "{}",
+            style.red(&format!("verify: {broken} of {total} claims broken"))
+        )?;
+    }
+    Ok(broken == 0)
+}
