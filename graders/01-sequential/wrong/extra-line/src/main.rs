@@ -1,0 +1,13 @@
+use std::thread;
+use std::time::Duration;
+
+fn run_task(id: u32) {
+    println!("Task {id} started");
+    thread::sleep(Duration::from_millis(100));
+    println!("Task {id} working...");
+}
+
+fn main() {
+    run_task(1);
+    println!("Task 1 finished");
+}

@@ -1,0 +1,18 @@
+use std::thread;
+
+fn main() {
+    let handles: Vec<_> = (0..5)
+        .map(|i| {
+            thread::spawn(move || {
+                println!("Hello from thread {i}");
+                if i == 2 {
+                    std::process::abort();
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    println!("All threads finished");
+}

@@ -1,0 +1,19 @@
+use std::net::TcpStream;
+use std::thread;
+
+fn main() {
+    let handles: Vec<_> = (0..3u64)
+        .map(|i| {
+            thread::spawn(move || {
+                if i == 2 {
+                    let _ = TcpStream::connect("127.0.0.1:9");
+                }
+                (1..=(i + 1) * 1000).sum::<u64>()
+            })
+        })
+        .collect();
+    for (i, handle) in handles.into_iter().enumerate() {
+        println!("worker {i}: {}", handle.join().unwrap());
+    }
+    println!("done");
+}
