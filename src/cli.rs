@@ -45,6 +45,27 @@ pub enum Command {
         /// The exercise id.
         id: String,
     },
+    /// Grades the exercise you are working on whenever you save one of its
+    /// files; `n` moves on once it passes, `h` hint, `l` list, `r` grade
+    /// again, `q` quit.
+    Watch {
+        /// Start at this exercise (default: the first one not done).
+        id: Option<String>,
+    },
+    /// Restores an exercise's starter code from the course's git history
+    /// (asks first). Files you added are kept.
+    Reset {
+        /// The exercise id.
+        id: String,
+        /// Do not ask (needed without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Take the starter from this commit (default: the newest commit
+        /// that changed `graders/<ID>` or `solutions/<ID>`, i.e. the
+        /// course's, not yours).
+        #[arg(long, value_name = "REV")]
+        from: Option<String>,
+    },
     /// Proves the course: every solution passes, every starter fails, every
     /// fixture under `graders/<id>/wrong/` fails with its labelled category,
     /// every variant under `graders/<id>/variants/` passes.
@@ -56,10 +77,73 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
     },
+    /// Grades a whole class: DIR holds `<student>/<id>/`,
+    /// `<student>/exercises/<id>/` or `<student>.zip`/`.tar.gz`; writes
+    /// results.json, grades.csv, junit.xml, report.html and feedback/ into
+    /// OUT. Results are stored as they come: a re-run grades only what is
+    /// missing or changed.
+    Batch {
+        /// The class folder.
+        dir: PathBuf,
+        /// Parallel gradings (default: the number of cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Where the reports go.
+        #[arg(long, value_name = "OUT", default_value = "grader-report")]
+        out: PathBuf,
+        /// Only these exercises (default: all).
+        #[arg(long = "exercise", value_name = "ID")]
+        exercises: Vec<String>,
+        /// Grade only slice K of N of the class (by student), for one
+        /// machine of many; combine the outputs with `grader merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<crate::batch::Shard>,
+        /// Grade everything again, ignoring stored results.
+        #[arg(long)]
+        regrade: bool,
+    },
+    /// Combines the outputs of `batch --shard` runs into the reports one
+    /// run over the whole class writes.
+    Merge {
+        /// Output folders (or their results.json) of the shards.
+        #[arg(required = true, value_name = "OUT")]
+        inputs: Vec<PathBuf>,
+        /// Where the merged reports go.
+        #[arg(long, value_name = "OUT")]
+        out: PathBuf,
+    },
+    /// Bundles your `exercises/` sources (nothing else) into one archive to
+    /// hand in.
+    Pack {
+        /// The archive: .tar.gz, .tgz or .zip (default:
+        /// submission.tar.gz in the course folder).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Which sandbox layers this machine gives, why not the others, and
+    /// what the sandbox costs a run.
+    Doctor {
+        /// Exit with status 1 unless these layers hold, e.g. `0,1` in CI.
+        #[arg(long, value_name = "LAYERS")]
+        require: Option<String>,
+        /// Runs of a trivial program timed with and without the sandbox.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        runs: usize,
+    },
+    /// Runs one program in the sandbox and prints what happened as JSON
+    /// (for testing the sandbox itself).
+    #[command(name = "__run", hide = true)]
+    SandboxRun(crate::sandbox::doctor::RunArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// GitHub Actions annotations on the failing lines.
+    Github,
+    /// Gradescope's results.json.
+    Gradescope,
 }

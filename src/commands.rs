@@ -1,12 +1,16 @@
 //! One function a verb: what each command does with the pipeline and the
 //! reporters, and its exit status (SPEC §3).
 
+use crate::batch;
 use crate::cli::{Cli, Command, Format};
-use crate::grade::{GradeError, Grader, ResultStatus};
-use crate::progress::Progress;
+use crate::grade::{GradeError, GradeResult, Grader, ResultStatus};
+use crate::progress::{self, Progress};
 use crate::project::{Project, ProjectError};
 use crate::report::{self, Style};
+use crate::reset;
+use crate::sandbox;
 use crate::verify;
+use crate::watch;
 use std::io::{self, Write};
 
 /// A fault of the grader itself: one line on stderr, exit status 2.
@@ -32,11 +36,36 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     let style = Style {
         color: cli.color.enabled(),
     };
-    let project = Project::locate(cli.root.as_deref())?;
     let stdout = io::stdout();
     let mut out = stdout.lock();
+    // Verbs about the machine, not the course: no course tree needed.
     match cli.command {
-        Command::List => list(&project, &mut out, style),
+        Command::Doctor { require, runs } => {
+            let require = sandbox::doctor::parse_layers(require.as_deref().unwrap_or(""))
+                .map_err(Error::Other)?;
+            let diagnosis = sandbox::doctor::diagnose(runs);
+            return Ok(sandbox::doctor::print(&mut out, &diagnosis, &require)?);
+        }
+        Command::SandboxRun(args) => return Ok(sandbox::doctor::run_one(&mut out, &args)?),
+        _ => {}
+    }
+    let project = Project::locate(cli.root.as_deref())?;
+    match cli.command {
+        Command::List => {
+            report::list::write(&mut out, &progress::overview(&project)?, style)?;
+            Ok(0)
+        }
+        Command::Watch { id } => {
+            drop(out);
+            watch::run(&project, id.as_deref(), style)
+        }
+        Command::Reset { id, yes, from } => {
+            project.spec(&id)?;
+            reset::run(&project, &id, yes, from.as_deref(), &mut out).map_err(|e| match e {
+                reset::ResetError::Io(e) => Error::Io(e),
+                e => Error::Other(e.to_string()),
+            })
+        }
         Command::Hint { id } => {
             let spec = project.spec(&id)?;
             writeln!(out, "{} — {}\n", style.bold(&spec.id), spec.title)?;
@@ -50,14 +79,39 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 return Err(Error::Other(format!("{} does not exist", dir.display())));
             }
             let grader = Grader::new(project.clone())?;
-            let result = grader.grade(&spec, &dir)?;
-            if dir == project.exercise_dir(&id) {
+            let result = match (grader.grade(&spec, &dir), format) {
+                (Ok(r), _) => r,
+                // CI and Gradescope expect their document even when the
+                // grader fails; it says so, and the exit status is still 2.
+                (Err(e), Format::Junit | Format::Github | Format::Gradescope) => {
+                    GradeResult::error(&spec.id, format!("could not grade: {e}"))
+                }
+                (Err(e), _) => return Err(e.into()),
+            };
+            if dir == project.exercise_dir(&id) && result.status != ResultStatus::Error {
                 // Remember how the student's own copy did, for `list`.
                 Progress::record(&project, &result, &dir);
             }
             match format {
-                Format::Human => report::human::write(&mut out, &spec, &result, style)?,
+                Format::Human => {
+                    // The course's specs, to point at the README teaching
+                    // a lesson part; a spec that does not load is left out.
+                    let course: Vec<_> = project
+                        .exercise_ids()?
+                        .iter()
+                        .filter_map(|id| project.spec(id).ok())
+                        .collect();
+                    let page = report::human::Page {
+                        spec: &spec,
+                        submission: &dir,
+                        course: &course,
+                    };
+                    report::human::write(&mut out, &page, &result, style)?
+                }
                 Format::Json => report::json::write(&mut out, &result)?,
+                Format::Junit => report::junit::write_check(&mut out, &result)?,
+                Format::Github => report::github::write(&mut out, &result, &dir)?,
+                Format::Gradescope => report::gradescope::write(&mut out, &spec, &result)?,
             }
             Ok(match result.status {
                 ResultStatus::Pass => 0,
@@ -70,37 +124,30 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             let ok = verify::run(&grader, &exercises, jobs, &mut out, style)?;
             Ok(if ok { 0 } else { 1 })
         }
-    }
-}
-
-fn list(project: &Project, out: &mut impl Write, style: Style) -> Result<u8, Error> {
-    let progress = Progress::load(project);
-    let ids = project.exercise_ids()?;
-    let specs: Vec<_> = ids
-        .iter()
-        .map(|id| project.spec(id))
-        .collect::<Result<_, _>>()?;
-    let id_width = ids.iter().map(|i| i.len()).max().unwrap_or(0);
-    let mut done = 0;
-    let mut rows = Vec::new();
-    for spec in &specs {
-        let dir = project.exercise_dir(&spec.id);
-        let status = progress.status(&spec.id, &dir);
-        if status.is_done() {
-            done += 1;
+        Command::Batch {
+            dir,
+            jobs,
+            out: out_dir,
+            exercises,
+            shard,
+            regrade,
+        } => {
+            let grader = Grader::new(project.clone())?;
+            let opts = batch::Options {
+                class_dir: dir,
+                out: out_dir,
+                jobs,
+                exercises,
+                shard,
+                regrade,
+            };
+            batch::run(&grader, &opts, &mut out)
         }
-        rows.push((spec, status));
+        Command::Merge {
+            inputs,
+            out: out_dir,
+        } => batch::merge::run(&project, &inputs, &out_dir, &mut out),
+        Command::Pack { out: file } => batch::pack::run(&project, file, &mut out),
+        Command::Doctor { .. } | Command::SandboxRun(_) => unreachable!("handled above"),
     }
-    writeln!(out, "{:<id_width$}  {:<14}  lesson part", "exercise", "status")?;
-    for (spec, status) in rows {
-        let label = status.label();
-        let painted = match status.is_done() {
-            true => style.green(&format!("{label:<14}")),
-            false if label.starts_with("failing") => style.red(&format!("{label:<14}")),
-            false => style.yellow(&format!("{label:<14}")),
-        };
-        writeln!(out, "{:<id_width$}  {painted}  {}", spec.id, spec.lesson)?;
-    }
-    writeln!(out, "\n{done}/{} exercises done", specs.len())?;
-    Ok(0)
 }

@@ -13,7 +13,7 @@
 //! rustc runs as a child like any student program (cleared environment, own
 //! process group, limits): a build is an attack surface too.
 
-use crate::checks::Category;
+use crate::checks::{Category, SourceRef};
 use crate::run::{self, Termination};
 use crate::submission::Sources;
 use std::ffi::OsString;
@@ -94,6 +94,8 @@ pub enum Build {
         message: String,
         /// The compiler's own report, as rustc prints it.
         details: String,
+        /// Where the errors are (primary spans), first error first.
+        locations: Vec<SourceRef>,
     },
 }
 
@@ -185,8 +187,23 @@ fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build
         output_bytes: 8 << 20,
         file_bytes: 512 << 20,
         address_space_bytes: 8 << 30,
+        memory_bytes: 2 << 30,
+        tasks: 1100,
     };
-    let mut req = run::Request::new(&tc.rustc, dir, limits);
+    // The sandbox lets rustc read the toolchain and write the scratch crate
+    // only: `include_str!` of a file outside it fails to build. The linker's
+    // temporary files go to the scratch crate too, not to /tmp.
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(|source| CompileError::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    let mut req = run::Request::new(&tc.rustc, dir, limits)
+        .env("TMPDIR", &tmp)
+        .read(&tc.sysroot);
+    if let Some(bin) = tc.rustc.parent() {
+        req = req.read(bin);
+    }
     req.args = args;
     let outcome = run::run(&req)?;
     match outcome.termination {
@@ -197,12 +214,14 @@ fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build
                 category: Category::CompileError,
                 message: "the compiler ran past its time limit on this submission".into(),
                 details: String::new(),
+                locations: Vec::new(),
             }))
         }
         Termination::OutputLimit => Ok(Some(Build::Failed {
             category: Category::CompileError,
             message: "the compiler printed more errors than the grader keeps".into(),
             details: String::new(),
+            locations: Vec::new(),
         })),
         other => Err(CompileError::Rustc(format!(
             "{other:?}: {}",
@@ -257,6 +276,18 @@ fn diagnose(stderr: &str) -> Build {
         .iter()
         .filter(|d| d.code.as_ref().is_some_and(|c| c.code == "unsafe_code"))
         .collect();
+    let spans = |ds: &[&Diagnostic]| -> Vec<SourceRef> {
+        ds.iter()
+            .filter_map(|d| {
+                let s = d.spans.iter().find(|s| s.is_primary)?;
+                Some(SourceRef {
+                    file: s.file_name.clone(),
+                    line: s.line_start,
+                    label: d.message.clone(),
+                })
+            })
+            .collect()
+    };
     let located = |d: &Diagnostic| {
         d.spans
             .iter()
@@ -272,6 +303,7 @@ fn diagnose(stderr: &str) -> Build {
                 first.message, located(first)
             ),
             details: rendered,
+            locations: spans(&unsafe_uses),
         };
     }
     let message = match errors.first() {
@@ -284,9 +316,11 @@ fn diagnose(stderr: &str) -> Build {
         }
         None => "does not compile".to_string(),
     };
+    let all: Vec<&Diagnostic> = errors.iter().collect();
     Build::Failed {
         category: Category::CompileError,
         message,
         details: rendered,
+        locations: spans(&all),
     }
 }

@@ -7,9 +7,11 @@
 use crate::checks::{self, Category, CheckOutcome, Status};
 use crate::compile::{self, Build, Toolchain};
 use crate::project::Project;
+use crate::perturb::{self, Profile};
 use crate::run::{self, Outcome};
 use crate::scan;
-use crate::spec::{CheckSpec, ExerciseSpec};
+use crate::spec::{CheckSpec, ExerciseSpec, Rule};
+use crate::trace::Trace;
 use crate::submission::{self, Sources};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -23,6 +25,8 @@ pub enum GradeError {
     Compile(#[from] compile::CompileError),
     #[error(transparent)]
     Run(#[from] run::RunError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
     #[error("cannot prepare a scratch folder in {path}: {source}")]
     Scratch {
         path: PathBuf,
@@ -103,6 +107,7 @@ impl GradeResult {
                 details: String::new(),
                 points: 0,
                 max_points: 0,
+                locations: Vec::new(),
             }],
             duration_ms: 0,
         }
@@ -119,6 +124,15 @@ pub struct Grader {
     pub cache: PathBuf,
 }
 
+/// One run of the student's program and what the grader saw of it.
+pub struct Observed {
+    pub outcome: Outcome,
+    /// The thread trace, where the timing shim could be loaded.
+    pub trace: Option<Trace>,
+    /// The perturbation of this run; `None` for the normal run.
+    pub profile: Option<Profile>,
+}
+
 /// Everything the checks of one submission share.
 pub struct Context<'a> {
     pub spec: &'a ExerciseSpec,
@@ -128,20 +142,101 @@ pub struct Context<'a> {
     pub workdir: &'a Path,
     pub cache: &'a Path,
     pub limits: run::Limits,
-    baseline: Option<Outcome>,
+    /// The model checker's and functional tests' shared state.
+    pub model: crate::model::ModelContext<'a>,
+    baseline: Option<Observed>,
+    perturbed: Option<Vec<Observed>>,
+    runs: usize,
+}
+
+/// The timing shim, written to the cache once per process; `None` where the
+/// platform has none (the checks that need it then say they were skipped).
+fn shim(cache: &Path) -> Option<PathBuf> {
+    static SHIM: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    SHIM.get_or_init(|| perturb::shim_path(cache).ok()).clone()
 }
 
 impl Context<'_> {
-    /// The program run once at normal timing; shared by the checks that
-    /// need it.
-    pub fn baseline(&mut self) -> Result<&Outcome, GradeError> {
+    fn observe(&self, profile: Option<&Profile>, n: usize) -> Result<Observed, GradeError> {
+        let exe = self.exe.expect("checks that run the program have a program");
+        let mut req = run::Request::new(exe, self.workdir, self.limits.clone())
+            .env("HOME", self.workdir.as_os_str());
+        let shim = shim(self.cache);
+        // One folder a run: the sandbox may hand it to the run's own user.
+        let traces = self.sources.dir.join("trace").join(n.to_string());
+        let log = traces.join("trace.log");
+        if let Some(shim) = &shim {
+            std::fs::create_dir_all(&traces).map_err(|source| GradeError::Scratch {
+                path: traces.clone(),
+                source,
+            })?;
+            // The sandbox lets the program write only where it is told to.
+            req = req.write(&traces);
+            let env = match profile {
+                Some(p) => p.env(shim, &log),
+                None => perturb::trace_only_env(shim, &log),
+            };
+            for (k, v) in env {
+                req = req.env(k, v);
+            }
+        }
+        let outcome = run::run(&req)?;
+        let trace = match shim {
+            Some(_) => Trace::read(&log).ok().filter(|t| t.loaded_into(exe)),
+            None => None,
+        };
+        Ok(Observed {
+            outcome,
+            trace,
+            profile: profile.cloned(),
+        })
+    }
+
+    /// The program run once at normal timing (traced); shared by the checks
+    /// that need it.
+    pub fn baseline(&mut self) -> Result<&Observed, GradeError> {
         if self.baseline.is_none() {
-            let exe = self.exe.expect("checks that run the program have a program");
-            let req = run::Request::new(exe, self.workdir, self.limits.clone())
-                .env("HOME", self.workdir.as_os_str());
-            self.baseline = Some(run::run(&req)?);
+            self.runs += 1;
+            self.baseline = Some(self.observe(None, self.runs)?);
         }
         Ok(self.baseline.as_ref().expect("set above"))
+    }
+
+    /// The program run under each profile. The runs go side by side: a
+    /// correct program's perturbed run is mostly waiting (a start delay),
+    /// so together they cost the wall time of one.
+    pub fn perturbed(&mut self, profiles: &[Profile]) -> Result<&[Observed], GradeError> {
+        if self.perturbed.is_none() {
+            let first = self.runs + 1;
+            self.runs += profiles.len();
+            let this = &*self;
+            let runs: Vec<Result<Observed, GradeError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = profiles
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| scope.spawn(move || this.observe(Some(p), first + i)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a run does not panic"))
+                    .collect()
+            });
+            self.perturbed = Some(runs.into_iter().collect::<Result<_, _>>()?);
+        }
+        Ok(self.perturbed.as_deref().expect("set above"))
+    }
+
+    /// Every output rule of the exercise.
+    fn output_rules(&self) -> Vec<Rule> {
+        self.spec
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                CheckSpec::Output { rules, .. } => Some(rules.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
     }
 }
 
@@ -164,8 +259,16 @@ impl Grader {
             path: scratch_root.clone(),
             source,
         })?;
-        let scratch = tempfile::Builder::new()
-            .prefix(&format!("{}-", spec.id))
+        // Searchable (not listable) by others: as root, each run of the
+        // program gets a uid of its own, which must reach its folder.
+        #[cfg(unix)]
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o711);
+        let prefix = format!("{}-", spec.id);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        builder.permissions(mode);
+        let scratch = builder
             .tempdir_in(&scratch_root)
             .map_err(|source| GradeError::Scratch {
                 path: scratch_root.clone(),
@@ -203,15 +306,17 @@ impl Grader {
                 .iter()
                 .map(|f| format!("  {f}\n"))
                 .collect::<String>();
-            checks.push(
-                CheckOutcome::fail(
-                    BUILD_CHECK,
-                    0,
-                    Category::Forbidden,
-                    format!("{} is not allowed in this course ({}:{})", first.what, first.file, first.line),
-                )
-                .with_details(details),
-            );
+            let mut outcome = CheckOutcome::fail(
+                BUILD_CHECK,
+                0,
+                Category::Forbidden,
+                format!("{} is not allowed in this course ({}:{})", first.what, first.file, first.line),
+            )
+            .with_details(details);
+            for f in &findings {
+                outcome = outcome.at(&f.file, f.line, &f.what);
+            }
+            checks.push(outcome);
             not_built(&mut checks);
             return Ok(checks);
         }
@@ -222,14 +327,17 @@ impl Grader {
             package_name: &package,
             extra_args: Vec::new(),
         };
-        let (exe, build_time) = match compile::build(self.toolchain, sources, &opts)? {
-            Build::Built { exe, time, .. } => (exe, time),
+        let (exe, lib, build_time) = match compile::build(self.toolchain, sources, &opts)? {
+            Build::Built { exe, lib, time } => (exe, lib, time),
             Build::Failed {
                 category,
                 message,
                 details,
+                locations,
             } => {
-                checks.push(CheckOutcome::fail(BUILD_CHECK, 0, category, message).with_details(details));
+                let mut outcome = CheckOutcome::fail(BUILD_CHECK, 0, category, message).with_details(details);
+                outcome.locations = locations;
+                checks.push(outcome);
                 not_built(&mut checks);
                 return Ok(checks);
             }
@@ -252,6 +360,16 @@ impl Grader {
             cache: &self.cache,
             limits: run::Limits::from_spec(&spec.limits),
             baseline: None,
+            model: crate::model::ModelContext::new(
+                spec,
+                &sources.dir,
+                lib.as_deref(),
+                &self.cache,
+                self.toolchain,
+                run::Limits::from_spec(&spec.limits),
+            ),
+            perturbed: None,
+            runs: 0,
         };
         for check in &spec.checks {
             checks.push(run_check(&mut ctx, check)?);
@@ -262,13 +380,72 @@ impl Grader {
 
 fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, GradeError> {
     match check {
+        CheckSpec::Model { .. } | CheckSpec::Unit { .. } => Ok(checks::model::check(&ctx.model, check)?),
         CheckSpec::Output {
             name,
             points,
             rules,
         } => {
             let run = ctx.baseline()?;
-            Ok(checks::output::judge_run(name, *points, rules, run))
+            let mut outcome = checks::output::judge_run(name, *points, rules, &run.outcome);
+            // Wrong output while threads were still running when `main`
+            // returned: their work was lost because nobody waited for it.
+            if outcome.category == Some(Category::WrongAnswer) {
+                if let Some(alive) = run.trace.as_ref().and_then(|t| t.alive_at_exit()) {
+                    if !alive.is_empty() {
+                        let threads: Vec<String> = alive.iter().map(|t| t.to_string()).collect();
+                        outcome.category = Some(Category::EarlyExit);
+                        outcome.message = format!(
+                            "main returned while thread{} {} {} still running, and {} work was lost: {}",
+                            if alive.len() == 1 { "" } else { "s" },
+                            threads.join(", "),
+                            if alive.len() == 1 { "was" } else { "were" },
+                            if alive.len() == 1 { "its" } else { "their" },
+                            outcome.message
+                        );
+                    }
+                }
+            }
+            Ok(outcome)
+        }
+        CheckSpec::Timing {
+            name,
+            points,
+            profiles,
+        } => {
+            let rules = ctx.output_rules();
+            let profiles = profiles.clone().unwrap_or_else(perturb::default_profiles);
+            if !perturb::SHIM_AVAILABLE {
+                return Ok(CheckOutcome::skip(
+                    name,
+                    *points,
+                    "skipped: timing perturbation needs LD_PRELOAD, which this platform lacks",
+                ));
+            }
+            ctx.baseline()?;
+            let baseline_ok = {
+                let b = ctx.baseline.as_ref().expect("run above");
+                checks::output::judge_termination(name, *points, &b.outcome).is_none()
+                    && checks::output::evaluate(&rules, &b.outcome.stdout_text()).is_empty()
+            };
+            if baseline_ok {
+                ctx.perturbed(&profiles)?;
+            }
+            let baseline = ctx.baseline.as_ref().expect("run above");
+            let perturbed = ctx.perturbed.as_deref().unwrap_or_default();
+            Ok(checks::timing::judge(
+                name,
+                *points,
+                &rules,
+                baseline,
+                perturbed,
+                &ctx.sources.dir,
+            ))
+        }
+        CheckSpec::Threads { name, points, .. } => {
+            let rules = check.thread_rules().expect("a threads check");
+            let run = ctx.baseline()?;
+            Ok(checks::threads::judge(name, *points, &rules, run))
         }
     }
 }

@@ -1,9 +1,16 @@
-//! What the student has done: the last result of `grader check` on each
-//! exercise of `exercises/`, with a hash of the sources it graded, so `list`
-//! can tell "passed" from "changed since it passed".
+//! What the student has done: the last result of `grader check` (or of
+//! `grader watch`) on each exercise of `exercises/`, with a hash of the
+//! sources it graded, so `list` can tell "passed" from "changed since it
+//! passed" and `watch` can start at the first exercise not done.
+//!
+//! The state lives in the grader's cache (`progress.json`), not in the
+//! course tree: it is derived data (any `check` rebuilds an entry), and a
+//! file in the tree would show in the student's `git status`. Losing it
+//! costs a re-check, never work.
 
 use crate::grade::{GradeResult, ResultStatus};
-use crate::project::Project;
+use crate::project::{Project, ProjectError};
+use crate::spec::ExerciseSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,10 +32,14 @@ struct Entry {
 /// An exercise's status as `list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExerciseStatus {
+    /// `exercises/<id>` does not exist.
     Missing,
     NotChecked,
+    /// The last check passed and the sources have not changed since.
     Passed,
+    /// The last check failed with these categories.
     Failing(Vec<String>),
+    /// The sources changed since the last check.
     Changed,
 }
 
@@ -37,16 +48,53 @@ impl ExerciseStatus {
         *self == ExerciseStatus::Passed
     }
 
-    pub fn label(&self) -> String {
+    pub fn label(&self) -> &'static str {
         match self {
-            ExerciseStatus::Missing => "missing".into(),
-            ExerciseStatus::NotChecked => "not checked".into(),
-            ExerciseStatus::Passed => "done".into(),
-            ExerciseStatus::Failing(c) if c.is_empty() => "failing".into(),
-            ExerciseStatus::Failing(c) => format!("failing: {}", c[0]),
-            ExerciseStatus::Changed => "edited".into(),
+            ExerciseStatus::Missing => "missing",
+            ExerciseStatus::NotChecked => "not checked",
+            ExerciseStatus::Passed => "done",
+            ExerciseStatus::Failing(_) => "failing",
+            ExerciseStatus::Changed => "edited",
         }
     }
+}
+
+/// One exercise of the course and where the student is with it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub spec: ExerciseSpec,
+    pub status: ExerciseStatus,
+    /// The category of the first failing check of the last grading, when
+    /// it failed (also after an edit: it is what the student last saw).
+    pub last_failure: Option<String>,
+}
+
+/// Every exercise of the course, in order, with its status.
+pub fn overview(project: &Project) -> Result<Vec<Row>, ProjectError> {
+    let progress = Progress::load(project);
+    let mut rows = Vec::new();
+    for id in project.exercise_ids()? {
+        let spec = project.spec(&id)?;
+        let status = progress.status(&id, &project.exercise_dir(&id));
+        let last_failure = progress
+            .exercises
+            .get(&id)
+            .filter(|e| e.status != ResultStatus::Pass)
+            .and_then(|e| e.categories.first().cloned());
+        rows.push(Row {
+            spec,
+            status,
+            last_failure,
+        });
+    }
+    Ok(rows)
+}
+
+/// The first exercise not done at or after `from`, wrapping around.
+pub fn next_not_done(rows: &[Row], from: usize) -> Option<usize> {
+    (0..rows.len())
+        .map(|i| (from + i) % rows.len())
+        .find(|&i| !rows[i].status.is_done())
 }
 
 fn path(project: &Project) -> PathBuf {
@@ -63,6 +111,12 @@ impl Progress {
 
     /// Records a result; losing it is not worth failing the check for.
     pub fn record(project: &Project, result: &GradeResult, dir: &Path) {
+        Progress::record_graded(project, result, sources_hash(dir));
+    }
+
+    /// Records a result of the sources whose hash was `sources` when the
+    /// grading began (a save during a grading must not pass for graded).
+    pub fn record_graded(project: &Project, result: &GradeResult, sources: u64) {
         let mut p = Progress::load(project);
         p.exercises.insert(
             result.exercise.clone(),
@@ -71,17 +125,31 @@ impl Progress {
                 categories: result.categories.iter().map(|c| c.to_string()).collect(),
                 score: result.score,
                 max_score: result.max_score,
-                sources: sources_hash(dir),
+                sources,
             },
         );
+        p.save(project);
+    }
+
+    /// Forgets an exercise (after `reset`: its starter was never checked).
+    pub fn forget(project: &Project, id: &str) {
+        let mut p = Progress::load(project);
+        if p.exercises.remove(id).is_some() {
+            p.save(project);
+        }
+    }
+
+    fn save(&self, project: &Project) {
         let file = path(project);
         if let Some(parent) = file.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
-        if let Ok(text) = serde_json::to_string_pretty(&p) {
-            let tmp = file.with_extension("json.tmp");
-            if std::fs::write(&tmp, text).is_ok() {
-                let _ = std::fs::rename(&tmp, &file);
+        if let Ok(text) = serde_json::to_string_pretty(self) {
+            // Written aside and renamed: a `check` and a `watch` writing at
+            // once leave one whole file, never a torn one.
+            let tmp = file.with_extension(format!("json.{}.tmp", std::process::id()));
+            if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &file).is_err() {
+                let _ = std::fs::remove_file(&tmp);
             }
         }
     }
@@ -103,26 +171,50 @@ impl Progress {
     }
 }
 
-/// A hash of the `.rs` files under `dir/src` (names and contents); stable
-/// across runs (FNV-1a, not the randomly seeded std hasher).
+/// A hash of the `.rs` files under `dir/src` (names relative to `dir`, and
+/// contents); stable across runs and machines (FNV-1a, not the randomly
+/// seeded std hasher), and the same wherever the folder lies, so `batch` can
+/// key stored results by it.
 pub fn sources_hash(dir: &Path) -> u64 {
     let mut files = Vec::new();
     collect(&dir.join("src"), &mut files, 0);
     files.sort();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
+    let mut h = Fnv::new();
     for f in files {
-        feed(f.to_string_lossy().as_bytes());
-        feed(&[0]);
-        feed(&std::fs::read(&f).unwrap_or_default());
-        feed(&[0]);
+        let rel = f.strip_prefix(dir).unwrap_or(&f);
+        h.feed(rel.to_string_lossy().as_bytes());
+        h.feed(&[0]);
+        h.feed(&std::fs::read(&f).unwrap_or_default());
+        h.feed(&[0]);
     }
-    h
+    h.finish()
+}
+
+/// FNV-1a, 64 bits: a stable hash for cache keys (not for security).
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Fnv {
+    pub fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    pub fn finish(self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv::new()
+    }
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
@@ -139,5 +231,74 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
             Ok(t) if t.is_file() && p.extension().is_some_and(|x| x == "rs") => out.push(p),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, status: ExerciseStatus) -> Row {
+        let text = "format_version = 1\ntitle = \"t\"\nlesson = \"l\"\nkind = \"bin\"\nhint = \"h\"\n\
+                    [[check]]\nkind = \"output\"\nname = \"output\"\npoints = 1\n\
+                    rules = [{ rule = \"last\", line = \"x\" }]\n";
+        let mut spec = ExerciseSpec::parse(text, Path::new("spec.toml")).unwrap();
+        spec.id = id.into();
+        Row {
+            spec,
+            status,
+            last_failure: None,
+        }
+    }
+
+    #[test]
+    fn the_next_exercise_not_done_wraps_around() {
+        let rows = vec![
+            row("01", ExerciseStatus::Passed),
+            row("02", ExerciseStatus::Changed),
+            row("03", ExerciseStatus::Passed),
+            row("04", ExerciseStatus::NotChecked),
+        ];
+        assert_eq!(next_not_done(&rows, 0), Some(1));
+        assert_eq!(next_not_done(&rows, 2), Some(3));
+        assert_eq!(next_not_done(&rows, 4), Some(1));
+        let done = vec![row("01", ExerciseStatus::Passed)];
+        assert_eq!(next_not_done(&done, 1), None);
+        assert_eq!(next_not_done(&[], 0), None);
+    }
+
+    #[test]
+    fn a_result_is_remembered_until_its_sources_change() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("graders")).unwrap();
+        let dir = root.path().join("exercises/01/src");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("main.rs"), "fn main() {}").unwrap();
+        let project = Project {
+            root: root.path().to_path_buf(),
+        };
+        let ex = project.exercise_dir("01");
+        let p = Progress::load(&project);
+        assert_eq!(p.status("01", &ex), ExerciseStatus::NotChecked);
+        assert_eq!(
+            p.status("02", &project.exercise_dir("02")),
+            ExerciseStatus::Missing
+        );
+        let result = GradeResult::from_checks("01", Vec::new(), std::time::Duration::ZERO);
+        Progress::record(&project, &result, &ex);
+        assert_eq!(
+            Progress::load(&project).status("01", &ex),
+            ExerciseStatus::Passed
+        );
+        std::fs::write(dir.join("main.rs"), "fn main() { }").unwrap();
+        assert_eq!(
+            Progress::load(&project).status("01", &ex),
+            ExerciseStatus::Changed
+        );
+        Progress::forget(&project, "01");
+        assert_eq!(
+            Progress::load(&project).status("01", &ex),
+            ExerciseStatus::NotChecked
+        );
     }
 }

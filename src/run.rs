@@ -1,37 +1,54 @@
-//! Run stage: one child process under the grader's control.
+//! Run stage: one child process under the grader's control, inside the
+//! sandbox (see [`crate::sandbox`] for the layers and why each exists).
 //!
-//! The child gets its own process group (so it is killed whole, grandchildren
-//! included), stdin closed, a cleared environment, resource limits set between
-//! `fork` and `exec`, and a wall-clock deadline. stdout and stderr are read
-//! concurrently in one `poll` loop with a byte cap: a pipe nobody reads blocks
-//! its writer at 64 KiB (research/sandbox.md), and a flood must end as a
-//! verdict, not as the grader running out of memory.
+//! Every run gets its own process group (killed whole), stdin closed, a
+//! cleared environment, limits on wall time, CPU, output, file size, memory
+//! and tasks, and on Linux the launcher ([`crate::sandbox::launcher`]), which
+//! adds the namespaces, Landlock, seccomp, cgroup and uid the machine gives
+//! and kills every descendant when the program ends. stdout and stderr are
+//! read concurrently in one `poll` loop with a byte cap: a pipe nobody reads
+//! blocks its writer at 64 KiB (research/sandbox.md), and a flood must end
+//! as a verdict, not as the grader running out of memory.
 //!
-//! Everything this module reports is a grader-side fact (exit status, signal,
-//! bytes captured, clock and CPU time); it never interprets what the program
+//! Everything this module reports is a grader-side fact (exit status,
+//! signal, bytes captured, clock and CPU time, the cgroup's counters, the
+//! task count at the deadline); it never interprets what the program
 //! printed.
 
+use crate::sandbox::{self, Mechanism, Selection};
 use std::ffi::OsString;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The resource type `setrlimit` takes on this platform.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub type Resource = libc::__rlimit_resource_t;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub type Resource = libc::c_int;
 
 /// Limits of one run.
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub wall: Duration,
-    /// CPU seconds of the whole process (all threads); rounded up to a second.
+    /// CPU seconds of each process (all its threads); rounded up to a second.
     pub cpu: Duration,
     /// stdout + stderr bytes kept; one more byte stops the run.
     pub output_bytes: usize,
     /// Largest file the program may write (RLIMIT_FSIZE).
     pub file_bytes: u64,
-    /// Address-space cap. Kept far above what threads reserve: a cap at or
-    /// below ~2.6 GB broke a legitimate 1,000-thread program (research/sandbox.md).
+    /// Address-space cap, used where no cgroup limits memory. Kept far above
+    /// what threads reserve: a cap at or below ~2.6 GB broke a legitimate
+    /// 1,000-thread program (research/sandbox.md).
     pub address_space_bytes: u64,
+    /// Memory of the whole run, where a cgroup enforces it.
+    pub memory_bytes: u64,
+    /// Threads and processes at once (a cgroup's pids.max, or RLIMIT_NPROC
+    /// inside the run's user namespace).
+    pub tasks: u64,
 }
 
 impl Limits {
@@ -42,6 +59,8 @@ impl Limits {
             output_bytes: l.output_bytes,
             file_bytes: l.file_bytes,
             address_space_bytes: (l.memory_mb.max(4096)) << 20,
+            memory_bytes: l.memory_mb << 20,
+            tasks: l.tasks,
         }
     }
 }
@@ -56,6 +75,15 @@ pub struct Request {
     /// environment is passed on unless it is listed here.
     pub env: Vec<(OsString, OsString)>,
     pub limits: Limits,
+    /// Where Landlock applies: folders and files the program may read and
+    /// execute, besides the system's ([`sandbox::SYSTEM_READ`]), the program
+    /// itself and the libraries named in `LD_PRELOAD`.
+    pub read: Vec<PathBuf>,
+    /// Folders the program may also write in, besides `cwd`. Files it
+    /// creates must be in one of them (a log file: grant its folder).
+    pub write: Vec<PathBuf>,
+    /// Which mechanisms to use; all that the machine gives by default.
+    pub selection: Selection,
 }
 
 impl Request {
@@ -66,6 +94,9 @@ impl Request {
             cwd: cwd.into(),
             env: base_env(),
             limits,
+            read: Vec::new(),
+            write: Vec::new(),
+            selection: Selection::all(),
         }
     }
 
@@ -79,6 +110,41 @@ impl Request {
     pub fn arg(mut self, arg: impl Into<OsString>) -> Request {
         self.args.push(arg.into());
         self
+    }
+
+    /// Lets the program read (and execute) beneath `path`.
+    pub fn read(mut self, path: impl Into<PathBuf>) -> Request {
+        self.read.push(path.into());
+        self
+    }
+
+    /// Lets the program write beneath the folder `path`.
+    pub fn write(mut self, path: impl Into<PathBuf>) -> Request {
+        self.write.push(path.into());
+        self
+    }
+
+    /// Paths for Landlock: (read, write), absolute.
+    fn access(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let abs = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+        let mut read: Vec<PathBuf> = sandbox::SYSTEM_READ.iter().map(PathBuf::from).collect();
+        read.push(abs(&self.program));
+        read.extend(self.read.iter().map(abs));
+        // The dynamic loader opens preloaded libraries by their path.
+        for (k, v) in &self.env {
+            if k == "LD_PRELOAD" {
+                let v = v.to_string_lossy();
+                read.extend(
+                    v.split([':', ' '])
+                        .filter(|p| p.starts_with('/'))
+                        .map(PathBuf::from),
+                );
+            }
+        }
+        let mut write: Vec<PathBuf> = sandbox::SYSTEM_WRITE.iter().map(PathBuf::from).collect();
+        write.push(abs(&self.cwd));
+        write.extend(self.write.iter().map(abs));
+        (read, write)
     }
 }
 
@@ -106,6 +172,12 @@ pub enum Termination {
     WallTimeout { blocked: bool },
     /// More output than the cap; the grader stopped the run.
     OutputLimit,
+    /// The run's cgroup ran out of memory and the kernel killed the program.
+    MemoryLimit,
+    /// The program did not end well after reaching its task limit (the
+    /// cgroup refused a fork or thread, or the run was at the limit when
+    /// its time ran out: a fork bomb).
+    TaskLimit,
 }
 
 /// Everything observed about one run.
@@ -115,8 +187,10 @@ pub struct Outcome {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub wall: Duration,
-    /// User + system CPU time of the process.
+    /// User + system CPU time of the program and every process it started.
     pub cpu: Duration,
+    /// The sandbox mechanisms this run really got.
+    pub sandbox: sandbox::Report,
 }
 
 impl Outcome {
@@ -148,10 +222,39 @@ pub enum RunError {
         #[source]
         source: io::Error,
     },
+    #[error("cannot set up the sandbox for {program}: {message}")]
+    Sandbox { program: PathBuf, message: String },
 }
 
 /// Runs the request to completion and reports what happened.
 pub fn run(req: &Request) -> Result<Outcome, RunError> {
+    #[cfg(target_os = "linux")]
+    if req.selection.wants(Mechanism::Launcher)
+        && let Some(exe) = launcher_exe()
+    {
+        return linux::run(req, &exe);
+    }
+    run_direct(req)
+}
+
+/// The grader binary, re-executed as the launcher. `/proc/self/exe` names
+/// this very binary even if its file was replaced since it started. Unit
+/// tests run in the test harness, which is not the grader: they use the
+/// grader binary cargo built beside it when there is one.
+#[cfg(target_os = "linux")]
+fn launcher_exe() -> Option<PathBuf> {
+    if cfg!(test) {
+        let exe = std::env::current_exe().ok()?;
+        let grader = exe.parent()?.parent()?.join("grader");
+        return grader.is_file().then_some(grader);
+    }
+    Some(PathBuf::from("/proc/self/exe"))
+}
+
+/// Layer 0 in the grader's own process: group, limits set between `fork`
+/// and `exec`, cleared environment. Used where there is no launcher, and to
+/// measure what the launcher costs.
+fn run_direct(req: &Request) -> Result<Outcome, RunError> {
     let mut cmd = Command::new(&req.program);
     cmd.args(&req.args)
         .current_dir(&req.cwd)
@@ -172,10 +275,24 @@ pub fn run(req: &Request) -> Result<Outcome, RunError> {
         program: req.program.clone(),
         source,
     })?;
-    supervise(child, &req.limits, start).map_err(|source| RunError::Wait {
-        program: req.program.clone(),
-        source,
-    })
+    let mut report = sandbox::Report::default();
+    report.set(
+        Mechanism::Rlimits,
+        true,
+        "CPU, file size, address space, open files",
+    );
+    let why = if cfg!(target_os = "linux") {
+        "not used for this run"
+    } else {
+        "Linux only"
+    };
+    report.complete(why);
+    let observed =
+        supervise(child, &req.limits, start, Stop::Group).map_err(|source| RunError::Wait {
+            program: req.program.clone(),
+            source,
+        })?;
+    Ok(observed.into_outcome(report))
 }
 
 fn apply_limits(l: &Limits) -> io::Result<()> {
@@ -185,8 +302,13 @@ fn apply_limits(l: &Limits) -> io::Result<()> {
     set_rlimit(libc::RLIMIT_FSIZE, l.file_bytes, l.file_bytes)?;
     set_rlimit(libc::RLIMIT_CORE, 0, 0)?;
     set_rlimit(libc::RLIMIT_NOFILE, 256, 256)?;
-    set_rlimit(libc::RLIMIT_AS, l.address_space_bytes, l.address_space_bytes)?;
+    set_rlimit(
+        libc::RLIMIT_AS,
+        l.address_space_bytes,
+        l.address_space_bytes,
+    )?;
     // If the grader dies, so does the program.
+    #[cfg(target_os = "linux")]
     // SAFETY: prctl with integer arguments.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
@@ -194,7 +316,7 @@ fn apply_limits(l: &Limits) -> io::Result<()> {
     Ok(())
 }
 
-fn set_rlimit(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> io::Result<()> {
+fn set_rlimit(resource: Resource, soft: u64, hard: u64) -> io::Result<()> {
     let lim = libc::rlimit {
         rlim_cur: soft as libc::rlim_t,
         rlim_max: hard as libc::rlim_t,
@@ -221,12 +343,69 @@ fn set_rlimit(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> io::
     Ok(())
 }
 
+/// How the grader stops a run early (timeout, output flood).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// SIGKILL to the child's process group.
+    Group,
+    /// SIGTERM to the launcher, which kills everything of the run and
+    /// reports; its process group is killed if it has not exited in time.
+    Launcher,
+}
+
+/// What the supervision saw, before the launcher's report is added.
+struct Observed {
+    verdict: Option<Termination>,
+    status: libc::c_int,
+    rusage: libc::rusage,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    wall: Duration,
+    /// Tasks of the run when its time ran out.
+    tasks_at_deadline: usize,
+}
+
+impl Observed {
+    fn own_termination(&self) -> Termination {
+        self.verdict
+            .unwrap_or_else(|| status_termination(self.status))
+    }
+
+    fn cpu(&self) -> Duration {
+        timeval(self.rusage.ru_utime) + timeval(self.rusage.ru_stime)
+    }
+
+    fn into_outcome(self, sandbox: sandbox::Report) -> Outcome {
+        Outcome {
+            termination: self.own_termination(),
+            cpu: self.cpu(),
+            stdout: self.stdout,
+            stderr: self.stderr,
+            wall: self.wall,
+            sandbox,
+        }
+    }
+}
+
+fn status_termination(status: libc::c_int) -> Termination {
+    if libc::WIFSIGNALED(status) {
+        Termination::Signaled(libc::WTERMSIG(status))
+    } else {
+        Termination::Exited(libc::WEXITSTATUS(status))
+    }
+}
+
 struct Stream {
     fd: RawFd,
     open: bool,
 }
 
-fn supervise(mut child: Child, limits: &Limits, start: Instant) -> io::Result<Outcome> {
+fn supervise(
+    mut child: Child,
+    limits: &Limits,
+    start: Instant,
+    stop: Stop,
+) -> io::Result<Observed> {
     let pid = child.id() as libc::pid_t;
     let mut out = child.stdout.take().expect("stdout is piped");
     let mut err = child.stderr.take().expect("stderr is piped");
@@ -248,14 +427,15 @@ fn supervise(mut child: Child, limits: &Limits, start: Instant) -> io::Result<Ou
     let mut bufs: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut verdict: Option<Termination> = None;
     let mut exit: Option<(libc::c_int, libc::rusage)> = None;
+    let mut tasks_at_deadline = 0;
 
     // Phase 1: until the process exits, the deadline passes or output floods.
     while exit.is_none() && verdict.is_none() {
         let now = Instant::now();
         if now >= deadline {
-            verdict = Some(Termination::WallTimeout {
-                blocked: all_threads_blocked(pid),
-            });
+            let (blocked, tasks) = inspect_tree(pid, stop);
+            tasks_at_deadline = tasks;
+            verdict = Some(Termination::WallTimeout { blocked });
             break;
         }
         let mut timeout = deadline - now;
@@ -279,14 +459,37 @@ fn supervise(mut child: Child, limits: &Limits, start: Instant) -> io::Result<Ou
             });
         }
         poll(&mut fds, timeout)?;
-        if read_streams(&mut streams, &mut bufs, &mut out, &mut err, limits.output_bytes)? {
+        if read_streams(
+            &mut streams,
+            &mut bufs,
+            &mut out,
+            &mut err,
+            limits.output_bytes,
+        )? {
             verdict = Some(Termination::OutputLimit);
             break;
         }
         exit = try_wait(pid)?;
     }
 
-    // Whatever happened, nothing of the program's group outlives the run.
+    if exit.is_none() && stop == Stop::Launcher {
+        // The launcher kills the run's every process, reports and exits.
+        signal(pid, libc::SIGTERM);
+        let grace = Instant::now() + Duration::from_secs(2);
+        while exit.is_none() && Instant::now() < grace {
+            std::thread::sleep(Duration::from_millis(1));
+            // Keep the pipes flowing so nothing blocks on a full one.
+            let _ = read_streams(
+                &mut streams,
+                &mut bufs,
+                &mut out,
+                &mut err,
+                limits.output_bytes,
+            );
+            exit = try_wait(pid)?;
+        }
+    }
+    // Whatever happened, nothing of the child's group outlives the run.
     kill_group(pid);
     if exit.is_none() {
         exit = Some(wait_blocking(pid)?);
@@ -308,29 +511,54 @@ fn supervise(mut child: Child, limits: &Limits, start: Instant) -> io::Result<Ou
                 })
                 .collect();
             poll(&mut fds, Duration::from_millis(20))?;
-            if read_streams(&mut streams, &mut bufs, &mut out, &mut err, limits.output_bytes)? {
+            if read_streams(
+                &mut streams,
+                &mut bufs,
+                &mut out,
+                &mut err,
+                limits.output_bytes,
+            )? {
                 verdict = Some(Termination::OutputLimit);
                 break;
             }
         }
     }
-    let wall = start.elapsed();
-    let termination = verdict.unwrap_or_else(|| {
-        if libc::WIFSIGNALED(status) {
-            Termination::Signaled(libc::WTERMSIG(status))
-        } else {
-            Termination::Exited(libc::WEXITSTATUS(status))
-        }
-    });
-    let cpu = timeval(rusage.ru_utime) + timeval(rusage.ru_stime);
     let [stdout, stderr] = bufs;
-    Ok(Outcome {
-        termination,
+    Ok(Observed {
+        verdict,
+        status,
+        rusage,
         stdout,
         stderr,
-        wall,
-        cpu,
+        wall: start.elapsed(),
+        tasks_at_deadline,
     })
+}
+
+/// At the deadline: whether every thread of the run is waiting (a
+/// deadlock), and how many tasks the run has.
+fn inspect_tree(pid: libc::pid_t, stop: Stop) -> (bool, usize) {
+    #[cfg(target_os = "linux")]
+    {
+        let pids = match stop {
+            // The program and all it started, beneath the launcher.
+            Stop::Launcher => sandbox::procfs::descendants(pid),
+            Stop::Group => {
+                let mut p = sandbox::procfs::descendants(pid);
+                p.push(pid);
+                p
+            }
+        };
+        (
+            sandbox::procfs::all_blocked(&pids),
+            sandbox::procfs::task_count(&pids),
+        )
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pid, stop);
+        (false, 0)
+    }
 }
 
 /// Reads whatever is ready. Returns true when the output cap was passed.
@@ -401,6 +629,7 @@ fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 fn pidfd_open(pid: libc::pid_t) -> Option<std::os::fd::OwnedFd> {
     use std::os::fd::FromRawFd;
     // SAFETY: raw syscall; a non-negative result is a new descriptor we own.
@@ -411,6 +640,11 @@ fn pidfd_open(pid: libc::pid_t) -> Option<std::os::fd::OwnedFd> {
         // SAFETY: fd was just returned by the kernel and is owned by nobody else.
         Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as RawFd) })
     }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pidfd_open(_pid: libc::pid_t) -> Option<std::os::fd::OwnedFd> {
+    None
 }
 
 fn try_wait(pid: libc::pid_t) -> io::Result<Option<(libc::c_int, libc::rusage)>> {
@@ -445,55 +679,246 @@ fn wait4(pid: libc::pid_t, flags: libc::c_int) -> io::Result<Option<(libc::c_int
     }
 }
 
-fn kill_group(pid: libc::pid_t) {
-    // SAFETY: signalling our own child's process group.
+fn signal(pid: libc::pid_t, sig: libc::c_int) {
+    // SAFETY: signalling our own child.
     unsafe {
-        libc::kill(-pid, libc::SIGKILL);
+        libc::kill(pid, sig);
     }
+}
+
+fn kill_group(pid: libc::pid_t) {
+    signal(-pid, libc::SIGKILL);
 }
 
 fn timeval(t: libc::timeval) -> Duration {
     Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
 }
 
-/// True when every thread of `pid` is asleep in the kernel and none of them
-/// is sleeping on a timer: they are all waiting for each other (or for
-/// nothing), which is a deadlock, not a slow program.
-fn all_threads_blocked(pid: libc::pid_t) -> bool {
-    let task_dir = PathBuf::from(format!("/proc/{pid}/task"));
-    let Ok(entries) = std::fs::read_dir(&task_dir) else {
-        return false;
-    };
-    // Sample twice: a thread between two short sleeps looks blocked once.
-    let first = snapshot(&task_dir, entries);
-    std::thread::sleep(Duration::from_millis(20));
-    let Ok(entries) = std::fs::read_dir(&task_dir) else {
-        return false;
-    };
-    let second = snapshot(&task_dir, entries);
-    first == Some(true) && second == Some(true)
-}
+/// The launcher's side of [`run`]: plan, cgroup, uid, spawn, supervise, and
+/// the verdict from the launcher's report and the kernel's counters.
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::*;
+    use crate::sandbox::cgroup::RunCgroup;
+    use crate::sandbox::launcher::{self, Message, Plan, Rlimits, bytes};
+    use std::io::Write;
+    use std::os::fd::{FromRawFd, OwnedFd};
 
-fn snapshot(task_dir: &Path, entries: std::fs::ReadDir) -> Option<bool> {
-    let mut any = false;
-    for entry in entries.flatten() {
-        any = true;
-        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-        // The state follows the command name, which is in parentheses and
-        // may itself contain spaces or parentheses.
-        let state = stat.rsplit_once(')')?.1.split_whitespace().next()?;
-        if state != "S" && state != "D" {
-            return Some(false);
-        }
-        if let Ok(syscall) = std::fs::read_to_string(task_dir.join(entry.file_name()).join("syscall"))
-        {
-            let nr: i64 = syscall.split_whitespace().next()?.parse().ok()?;
-            if nr == libc::SYS_clock_nanosleep || nr == libc::SYS_nanosleep {
-                return Some(false);
+    pub fn run(req: &Request, exe: &std::path::Path) -> Result<Outcome, RunError> {
+        let sandbox_err = |message: String| RunError::Sandbox {
+            program: req.program.clone(),
+            message,
+        };
+        let sel = &req.selection;
+        let mut report = sandbox::Report::default();
+        let (read, write) = req.access();
+
+        let cgroup = if sel.wants(Mechanism::Cgroup) {
+            match RunCgroup::create(req.limits.memory_bytes, req.limits.tasks) {
+                Ok(cg) => {
+                    report.set(
+                        Mechanism::Cgroup,
+                        true,
+                        format!(
+                            "{}: memory {} MiB, {} tasks",
+                            cg.describe(),
+                            req.limits.memory_bytes >> 20,
+                            req.limits.tasks
+                        ),
+                    );
+                    Some(cg)
+                }
+                Err(e) => {
+                    report.set(Mechanism::Cgroup, false, e);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let mut uid = None;
+        // The folders the run writes in become the run uid's.
+        let own: Vec<PathBuf> = std::iter::once(&req.cwd)
+            .chain(&req.write)
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        if sel.wants(Mechanism::Uid) {
+            if !root {
+                report.set(
+                    Mechanism::Uid,
+                    false,
+                    "not root: the run keeps the grader's uid",
+                );
+            } else if let Some(why) = sandbox::uid::unreachable(&req.program, 0o001)
+                .or_else(|| sandbox::uid::first_unreachable(&read, &write))
+                .or_else(|| own.iter().find_map(|d| sandbox::uid::unassignable(d)))
+            {
+                report.set(Mechanism::Uid, false, format!("{why}: the run keeps uid 0"));
+            } else {
+                let id = sandbox::uid::allocate();
+                for dir in &own {
+                    sandbox::uid::assign(dir, id).map_err(|e| {
+                        sandbox_err(format!("cannot give {} to uid {id}: {e}", dir.display()))
+                    })?;
+                }
+                report.set(Mechanism::Uid, true, format!("uid {id}"));
+                uid = Some(id);
             }
         }
+
+        let plan = Plan {
+            program: bytes(&req.program),
+            args: req.args.iter().map(bytes).collect(),
+            cwd: bytes(&req.cwd),
+            env: req.env.iter().map(|(k, v)| (bytes(k), bytes(v))).collect(),
+            rlimits: Rlimits {
+                cpu_secs: req.limits.cpu.as_secs() + u64::from(req.limits.cpu.subsec_nanos() > 0),
+                file_bytes: req.limits.file_bytes,
+                address_space: cgroup.is_none().then_some(req.limits.address_space_bytes),
+                nofile: 256,
+                tasks: req.limits.tasks,
+            },
+            read: read.iter().map(bytes).collect(),
+            write: write.iter().map(bytes).collect(),
+            namespaces: sel.wants(Mechanism::UserNamespace),
+            landlock: sel.wants(Mechanism::Landlock),
+            seccomp: sel.wants(Mechanism::Seccomp),
+            cgroup_procs: cgroup
+                .as_ref()
+                .map(|c| c.procs_files().iter().map(bytes).collect())
+                .unwrap_or_default(),
+            uid,
+            parent: std::process::id() as i32,
+        };
+
+        let (report_r, report_w) = pipe().map_err(|e| sandbox_err(format!("pipe: {e}")))?;
+        let report_w_fd = report_w.as_raw_fd();
+        let mut cmd = Command::new(exe);
+        cmd.arg(sandbox::LAUNCHER_ARG)
+            .current_dir("/")
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        // SAFETY: dup2 and fcntl are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                if report_w_fd == launcher::REPORT_FD {
+                    libc::fcntl(report_w_fd, libc::F_SETFD, 0);
+                } else if libc::dup2(report_w_fd, launcher::REPORT_FD) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let start = Instant::now();
+        let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
+            program: exe.to_path_buf(),
+            source,
+        })?;
+        drop(report_w);
+        if let Some(mut stdin) = child.stdin.take() {
+            // A launcher that died early shows in its status; ignore EPIPE.
+            let _ = stdin.write_all(&launcher::encode(&plan));
+        }
+        let observed = supervise(child, &req.limits, start, Stop::Launcher).map_err(|source| {
+            RunError::Wait {
+                program: req.program.clone(),
+                source,
+            }
+        })?;
+        let messages = launcher::parse_messages(&read_all(report_r));
+
+        let mut program_status = None;
+        for m in messages {
+            match m {
+                Message::Confined(r) => report.merge(r),
+                Message::Done { report: r, .. } => report.merge(r),
+                Message::Exited(s) => program_status = Some(s),
+                Message::ExecFailed(errno) => {
+                    return Err(RunError::Spawn {
+                        program: req.program.clone(),
+                        source: io::Error::from_raw_os_error(errno),
+                    });
+                }
+                Message::SetupFailed(message) => return Err(sandbox_err(message)),
+            }
+        }
+        if !sel.wants(Mechanism::UserNamespace) {
+            for m in [
+                Mechanism::UserNamespace,
+                Mechanism::NetworkNamespace,
+                Mechanism::PidNamespace,
+            ] {
+                report.set(m, false, "not used for this run");
+            }
+        }
+        report.complete("not used for this run");
+
+        let facts = cgroup.as_ref().map(|c| c.facts()).unwrap_or_default();
+        drop(cgroup);
+        let mut termination = match (observed.verdict, program_status) {
+            (Some(v), _) => v,
+            (None, Some(s)) => status_termination(s),
+            // The launcher died before the program did (killed by it, where
+            // nothing scoped its signals): its own status is what is known.
+            (None, None) => observed.own_termination(),
+        };
+        let at_task_limit =
+            req.limits.tasks > 0 && observed.tasks_at_deadline as u64 * 10 >= req.limits.tasks * 9;
+        termination = match termination {
+            Termination::Exited(0) | Termination::OutputLimit => termination,
+            _ if facts.oom_kills > 0 => Termination::MemoryLimit,
+            _ if facts.task_limit_hits > 0 => Termination::TaskLimit,
+            Termination::WallTimeout { .. } if at_task_limit => Termination::TaskLimit,
+            other => other,
+        };
+        Ok(Outcome {
+            termination,
+            cpu: observed.cpu(),
+            stdout: observed.stdout,
+            stderr: observed.stderr,
+            wall: observed.wall,
+            sandbox: report,
+        })
     }
-    Some(any)
+
+    fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+        let mut fds = [0; 2];
+        // SAFETY: fds is a valid array of two ints.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: both descriptors were just created and are owned by nobody else.
+        Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    }
+
+    /// The launcher's report: everything on the pipe. Every writer (the
+    /// launcher, its init, the program before `exec`) is gone once the
+    /// launcher is reaped, so this ends at once; it is bounded anyway.
+    fn read_all(fd: OwnedFd) -> Vec<u8> {
+        let _ = set_nonblocking(fd.as_raw_fd());
+        let mut file = std::fs::File::from(fd);
+        let mut raw = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut chunk = [0u8; 4096];
+        while Instant::now() < deadline {
+            match file.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => raw.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        raw
+    }
 }
 
 #[cfg(test)]
@@ -507,11 +932,13 @@ mod tests {
             output_bytes: 1 << 16,
             file_bytes: 1 << 20,
             address_space_bytes: 4 << 30,
+            memory_bytes: 1 << 30,
+            tasks: 1100,
         }
     }
 
     fn sh(script: &str, wall_ms: u64) -> Outcome {
-        let req = Request::new("/bin/sh", "/", limits(wall_ms))
+        let req = Request::new("/bin/sh", "/tmp", limits(wall_ms))
             .arg("-c")
             .arg(script);
         run(&req).unwrap()
@@ -546,12 +973,30 @@ mod tests {
     fn a_sleeper_times_out_and_its_group_is_killed() {
         let o = sh("sleep 30 & exec sleep 30", 300);
         assert_eq!(o.termination, Termination::WallTimeout { blocked: false });
-        assert!(o.wall < Duration::from_secs(2), "{:?}", o.wall);
+        assert!(o.wall < Duration::from_secs(3), "{:?}", o.wall);
     }
 
     #[test]
     fn a_signal_is_reported() {
         let o = sh("kill -SEGV $$", 5000);
         assert_eq!(o.termination, Termination::Signaled(libc::SIGSEGV));
+    }
+
+    #[test]
+    fn a_missing_program_cannot_start() {
+        let req = Request::new("/nonexistent/program", "/tmp", limits(5000));
+        assert!(matches!(run(&req), Err(RunError::Spawn { .. })));
+    }
+
+    #[test]
+    fn the_bare_selection_runs_without_the_launcher() {
+        let mut req = Request::new("/bin/sh", "/tmp", limits(5000))
+            .arg("-c")
+            .arg("echo hi");
+        req.selection = Selection::bare();
+        let o = run(&req).unwrap();
+        assert_eq!(o.stdout, b"hi\n");
+        assert!(!o.sandbox.applied(Mechanism::Launcher));
+        assert!(o.sandbox.applied(Mechanism::Rlimits));
     }
 }

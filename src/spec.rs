@@ -111,19 +111,137 @@ pub enum CheckSpec {
         points: u32,
         rules: Vec<Rule>,
     },
+    /// Run the program again with timing perturbed (sleeps shortened or
+    /// inverted, thread starts delayed) and match the output of every
+    /// `output` check again: right only at normal timing is
+    /// `sleep-reliance` (or `early-exit` when `main` left threads behind).
+    Timing {
+        name: String,
+        points: u32,
+        /// The perturbed runs (default: [`crate::perturb::default_profiles`]).
+        #[serde(default)]
+        profiles: Option<Vec<crate::perturb::Profile>>,
+    },
+    /// What the thread trace of the normal run must show (`not-concurrent`
+    /// when it does not).
+    Threads {
+        name: String,
+        points: u32,
+        /// At least this many threads spawned in all.
+        #[serde(default)]
+        min_spawned: Option<usize>,
+        /// `main` spawns at least this many threads before it joins any.
+        #[serde(default)]
+        spawned_before_join: Option<usize>,
+        /// Lines matching one of these are each written by a spawned thread.
+        #[serde(default)]
+        by_spawned: Vec<String>,
+        /// Lines matched by `by_spawned` come each from a different thread.
+        #[serde(default)]
+        distinct: bool,
+        /// Lines matching one of these are written by `main`.
+        #[serde(default)]
+        by_main: Vec<String>,
+        /// Each spawned thread did at least this share of their CPU time.
+        #[serde(default)]
+        min_cpu_share: Option<f64>,
+    },
+    /// Explore every interleaving of a grader-owned scenario
+    /// (`graders/<id>/model/<scenario>.rs`) under the model checker.
+    Model {
+        name: String,
+        points: u32,
+        /// The scenario's file name without `.rs`.
+        scenario: String,
+        /// Bound on preemptions per interleaving (`LOOM_MAX_PREEMPTIONS`);
+        /// 2–3 keeps 3-thread models under a second and still finds the
+        /// course's bugs (research/loom.md). Unbounded when absent.
+        #[serde(default)]
+        max_preemptions: Option<usize>,
+        /// Wall time before the model counts as too large (never a pass).
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
+    /// A functional test of the library's API, called on one thread
+    /// (`graders/<id>/unit/<test>.rs`).
+    Unit {
+        name: String,
+        points: u32,
+        /// The test's file name without `.rs`.
+        test: String,
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
+}
+
+/// The threads a program must use, judged from the shim's trace.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadRules {
+    /// At least this many threads spawned in all.
+    pub min_spawned: Option<usize>,
+    /// `main` spawns at least this many threads before it joins any (so
+    /// they can run at the same time; join-per-spawn fails this).
+    pub spawned_before_join: Option<usize>,
+    /// Output lines matching one of these patterns must each be written by
+    /// a spawned thread, not by `main`.
+    pub by_spawned: Vec<String>,
+    /// Lines matched by `by_spawned` come each from a different thread.
+    pub distinct: bool,
+    /// Output lines matching one of these patterns must be written by `main`.
+    pub by_main: Vec<String>,
+    /// Each spawned thread did at least this share (0 to 1) of the CPU time
+    /// of all spawned threads, and together they did the work.
+    pub min_cpu_share: Option<f64>,
 }
 
 impl CheckSpec {
     pub fn name(&self) -> &str {
         match self {
-            CheckSpec::Output { name, .. } => name,
+            CheckSpec::Output { name, .. }
+            | CheckSpec::Timing { name, .. }
+            | CheckSpec::Threads { name, .. } | CheckSpec::Model { name, .. }
+            | CheckSpec::Unit { name, .. } => name,
         }
     }
 
     pub fn points(&self) -> u32 {
         match self {
-            CheckSpec::Output { points, .. } => *points,
+            CheckSpec::Output { points, .. }
+            | CheckSpec::Timing { points, .. }
+            | CheckSpec::Threads { points, .. } | CheckSpec::Model { points, .. }
+            | CheckSpec::Unit { points, .. } => *points,
         }
+    }
+
+    /// The rules of a `threads` check.
+    pub fn thread_rules(&self) -> Option<ThreadRules> {
+        match self {
+            CheckSpec::Threads {
+                min_spawned,
+                spawned_before_join,
+                by_spawned,
+                distinct,
+                by_main,
+                min_cpu_share,
+                ..
+            } => Some(ThreadRules {
+                min_spawned: *min_spawned,
+                spawned_before_join: *spawned_before_join,
+                by_spawned: by_spawned.clone(),
+                distinct: *distinct,
+                by_main: by_main.clone(),
+                min_cpu_share: *min_cpu_share,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether this check runs the program (and so needs `src/main.rs`).
+    pub fn runs_program(&self) -> bool {
+        matches!(
+            self,
+            CheckSpec::Output { .. } | CheckSpec::Timing { .. } | CheckSpec::Threads { .. }
+        )
     }
 }
 
@@ -218,16 +336,57 @@ impl ExerciseSpec {
             if !names.insert(check.name()) {
                 return Err(invalid(format!("two checks are named `{}`", check.name())));
             }
-            #[allow(irrefutable_let_patterns)]
-            if let CheckSpec::Output { rules, name, .. } = check {
-                if rules.is_empty() {
-                    return Err(invalid(format!("check `{name}` has no rules")));
+            let bad_regex = |name: &str, pattern: &str| {
+                regex::Regex::new(pattern).map(|_| ()).map_err(|e| {
+                    invalid(format!("check `{name}`: bad regex: {}", one_line(&e.to_string())))
+                })
+            };
+            match check {
+                CheckSpec::Model { scenario: file, name, .. } | CheckSpec::Unit { test: file, name, .. } => {
+                    let ident = file.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                        && file.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                    if !ident {
+                        return Err(invalid(format!(
+                            "check `{name}`: `{file}` must name a file of the grader folder, without `.rs` \
+                             (lowercase letters, digits, `_`)"
+                        )));
+                    }
+                    if self.kind != Kind::LibBin {
+                        return Err(invalid(format!("check `{name}` tests a library, but this exercise is `bin`")));
+                    }
                 }
-                for rule in rules {
-                    if let Rule::Regex { pattern, .. } = rule {
-                        regex::Regex::new(pattern).map_err(|e| {
-                            invalid(format!("check `{name}`: bad regex: {}", one_line(&e.to_string())))
-                        })?;
+                CheckSpec::Output { rules, name, .. } => {
+                    if rules.is_empty() {
+                        return Err(invalid(format!("check `{name}` has no rules")));
+                    }
+                    for rule in rules {
+                        if let Rule::Regex { pattern, .. } = rule {
+                            bad_regex(name, pattern)?;
+                        }
+                    }
+                }
+                CheckSpec::Timing { name, profiles, .. } => {
+                    if !self.checks.iter().any(|c| matches!(c, CheckSpec::Output { .. })) {
+                        return Err(invalid(format!(
+                            "check `{name}` re-runs the output rules, but the spec has no `output` check"
+                        )));
+                    }
+                    for p in profiles.iter().flatten() {
+                        p.validate()
+                            .map_err(|e| invalid(format!("check `{name}`: {e}")))?;
+                    }
+                }
+                CheckSpec::Threads { name, .. } => {
+                    let rules = check.thread_rules().expect("a threads check");
+                    for pattern in rules.by_spawned.iter().chain(&rules.by_main) {
+                        bad_regex(name, pattern)?;
+                    }
+                    if let Some(share) = rules.min_cpu_share {
+                        if !(0.0..=1.0).contains(&share) {
+                            return Err(invalid(format!(
+                                "check `{name}`: min-cpu-share must be between 0 and 1"
+                            )));
+                        }
                     }
                 }
             }
@@ -280,6 +439,39 @@ mod tests {
     fn a_wrong_version_is_named() {
         let err = ExerciseSpec::parse("format_version = 9", Path::new("s.toml")).unwrap_err();
         assert!(err.to_string().contains("format_version 9"), "{err}");
+    }
+
+    #[test]
+    fn model_and_unit_checks_are_read() {
+        let text = r#"
+format_version = 1
+title = "t"
+lesson = "l"
+kind = "lib+bin"
+hint = "h"
+[[check]]
+kind = "model"
+name = "two-threads"
+points = 4
+scenario = "two_threads"
+max_preemptions = 3
+[[check]]
+kind = "unit"
+name = "edge-cases"
+points = 3
+test = "edge_cases"
+"#;
+        let spec = ExerciseSpec::parse(text, Path::new("s.toml")).unwrap();
+        assert_eq!(spec.max_score(), 7);
+        assert!(matches!(
+            &spec.checks[0],
+            CheckSpec::Model { scenario, max_preemptions: Some(3), .. } if scenario == "two_threads"
+        ));
+        assert_eq!(spec.checks[1].name(), "edge-cases");
+        let bad = text.replace("scenario = \"two_threads\"", "scenario = \"../x\"");
+        assert!(ExerciseSpec::parse(&bad, Path::new("s.toml")).is_err());
+        let bin = text.replace("lib+bin", "bin");
+        assert!(ExerciseSpec::parse(&bin, Path::new("s.toml")).is_err());
     }
 
     #[test]

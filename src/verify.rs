@@ -10,10 +10,8 @@ use crate::checks::Category;
 use crate::grade::{GradeResult, Grader, ResultStatus};
 use crate::report::Style;
 use crate::spec::ExerciseSpec;
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// What a target must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,86 +157,54 @@ pub fn run(
         .iter()
         .flat_map(|(s, ts)| ts.iter().map(move |t| (s, t)))
         .collect();
-    let jobs = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
-    let next = Mutex::new(0usize);
+    let jobs = jobs.unwrap_or_else(crate::pool::default_jobs).max(1);
     let width = work.iter().map(|(_, t)| t.label.len()).max().unwrap_or(0);
     let id_width = ids.iter().map(|i| i.len()).max().unwrap_or(0);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<(), String>)>();
     let mut broken = 0usize;
     let total = work.len();
-    let io_result = std::thread::scope(|scope| -> io::Result<()> {
-        for _ in 0..jobs.min(work.len().max(1)) {
-            let tx = tx.clone();
-            let (next, work) = (&next, &work);
-            scope.spawn(move || loop {
-                let i = {
-                    let mut n = next.lock().unwrap();
-                    let i = *n;
-                    *n += 1;
-                    i
-                };
-                let Some((spec, target)) = work.get(i) else {
-                    break;
-                };
-                let verdict = match grader.grade(spec, &target.dir) {
-                    Ok(result) => judge(&target.claim, &result).map_err(|why| {
-                        let first = result
-                            .checks
-                            .iter()
-                            .find(|c| c.status == crate::checks::Status::Fail)
-                            .map(|c| format!(" — {}: {}", c.name, c.message))
-                            .unwrap_or_default();
-                        format!("{why}{first}")
-                    }),
-                    Err(e) => Err(format!("could not grade: {e}")),
-                };
-                if tx.send((i, verdict)).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(tx);
-        // Print finished rows in order, as soon as each is known.
-        let mut pending = BTreeMap::new();
-        let mut shown = 0usize;
-        for (i, v) in rx {
-            pending.insert(i, v);
-            while let Some(v) = pending.remove(&shown) {
-                let (spec, target) = work[shown];
-                let claim = match &target.claim {
-                    Claim::Pass => "passes".to_string(),
-                    Claim::Fail => "fails".to_string(),
-                    Claim::FailWith(c) => format!("fails: {c}"),
-                };
-                match &v {
-                    Ok(()) => writeln!(
-                        out,
-                        "{} {:<id_width$}  {:<width$}  {}",
-                        style.green("ok  "),
-                        spec.id,
-                        target.label,
-                        claim
-                    )?,
-                    Err(why) => {
-                        broken += 1;
-                        writeln!(
-                            out,
-                            "{} {:<id_width$}  {:<width$}  {}",
-                            style.red("FAIL"),
-                            spec.id,
-                            target.label,
-                            why
-                        )?
-                    }
-                }
-                shown += 1;
+    let grade = |(spec, target): &(&ExerciseSpec, &Target)| match grader.grade(spec, &target.dir) {
+        Ok(result) => judge(&target.claim, &result).map_err(|why| {
+            let first = result
+                .checks
+                .iter()
+                .find(|c| c.status == crate::checks::Status::Fail)
+                .map(|c| format!(" — {}: {}", c.name, c.message))
+                .unwrap_or_default();
+            format!("{why}{first}")
+        }),
+        Err(e) => Err(format!("could not grade: {e}")),
+    };
+    // Print finished rows in order, as soon as each is known.
+    let print = |i: usize, v: Result<(), String>| -> io::Result<()> {
+        let (spec, target) = work[i];
+        let claim = match &target.claim {
+            Claim::Pass => "passes".to_string(),
+            Claim::Fail => "fails".to_string(),
+            Claim::FailWith(c) => format!("fails: {c}"),
+        };
+        match &v {
+            Ok(()) => writeln!(
+                out,
+                "{} {:<id_width$}  {:<width$}  {}",
+                style.green("ok  "),
+                spec.id,
+                target.label,
+                claim
+            ),
+            Err(why) => {
+                broken += 1;
+                writeln!(
+                    out,
+                    "{} {:<id_width$}  {:<width$}  {}",
+                    style.red("FAIL"),
+                    spec.id,
+                    target.label,
+                    why
+                )
             }
         }
-        Ok(())
-    });
-    io_result?;
+    };
+    crate::pool::run(&work, jobs, grade, crate::pool::in_order(print))?;
     writeln!(out)?;
     if broken == 0 {
         writeln!(out, "{}", style.green(&format!("verify: all {total} claims hold")))?;

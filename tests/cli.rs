@@ -354,7 +354,7 @@ fn hint_and_list_speak_of_the_exercises() {
         .arg("list")
         .assert()
         .success()
-        .stdout(predicate::str::contains("failing: wrong-answer"));
+        .stdout(predicate::str::is_match(r"failing\s+wrong-answer").unwrap());
     std::fs::write(
         c.root().join("exercises/01-hello/src/main.rs"),
         "fn main() { println!(\"Task 1 started\"); println!(\"Task 1 finished\"); }",

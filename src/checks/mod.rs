@@ -2,7 +2,10 @@
 //! exploration) into a [`CheckOutcome`]. A student's failure is data here,
 //! never an `Err`; `Err` is kept for the grader's own faults.
 
+pub mod model;
 pub mod output;
+pub mod threads;
+pub mod timing;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -91,6 +94,21 @@ pub struct CheckOutcome {
     pub details: String,
     pub points: u32,
     pub max_points: u32,
+    /// Places in the student's code the failure is about (the sleep that
+    /// carried the program, the two reads of a lost update, a forbidden
+    /// call), for snippets and editor annotations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<SourceRef>,
+}
+
+/// A line of the submission, relative to its root (`src/main.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRef {
+    pub file: String,
+    pub line: usize,
+    /// What happens there, in a few words ("main sleeps here").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
 }
 
 impl CheckOutcome {
@@ -103,6 +121,7 @@ impl CheckOutcome {
             details: String::new(),
             points: max_points,
             max_points,
+            locations: Vec::new(),
         }
     }
 
@@ -120,6 +139,7 @@ impl CheckOutcome {
             details: String::new(),
             points: 0,
             max_points,
+            locations: Vec::new(),
         }
     }
 
@@ -132,11 +152,22 @@ impl CheckOutcome {
             details: String::new(),
             points: 0,
             max_points,
+            locations: Vec::new(),
         }
     }
 
     pub fn with_details(mut self, details: impl Into<String>) -> Self {
         self.details = details.into();
+        self
+    }
+
+    /// Adds a place in the student's code this outcome is about.
+    pub fn at(mut self, file: impl Into<String>, line: usize, label: impl Into<String>) -> Self {
+        self.locations.push(SourceRef {
+            file: file.into(),
+            line,
+            label: label.into(),
+        });
         self
     }
 }

@@ -361,9 +361,24 @@ pub fn judge_termination(name: &str, points: u32, run: &Outcome) -> Option<Check
             Category::ResourceLimit,
             "the program tried to use more memory than its limit and was stopped".to_string(),
         ),
+        Termination::MemoryLimit => fail(
+            Category::ResourceLimit,
+            "the program used more memory than its limit and was stopped".to_string(),
+        ),
+        Termination::TaskLimit => fail(
+            Category::ResourceLimit,
+            "the program started more threads or processes than its limit allows".to_string(),
+        ),
         Termination::Signaled(sig) => fail(
             Category::Crash,
             format!("the program was killed by signal {sig} ({})", signal_name(sig)),
+        ),
+        // Where no cgroup counts refused forks, the task limit shows as the
+        // panic of `thread::spawn`; it only ever picks between two failing
+        // categories, so reading it from stderr cannot make a run pass.
+        Termination::Exited(101) if stderr.contains("failed to spawn thread") => fail(
+            Category::ResourceLimit,
+            "the program started more threads than its limit allows (thread::spawn failed)".to_string(),
         ),
         Termination::Exited(101) => match panic_message(&stderr) {
             Some(p) => fail(Category::Crash, format!("the program panicked: {p}")),

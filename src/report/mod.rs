@@ -3,8 +3,17 @@
 //! Human output is one line a check (✓/✗), then the details of the
 //! failures. Colour only on a terminal, never with `NO_COLOR`.
 
+pub mod csv;
+pub mod feedback;
+pub mod github;
+pub mod gradescope;
+pub mod html;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod list;
+pub mod snippet;
+pub mod teach;
 
 use std::io::IsTerminal;
 

@@ -18,7 +18,10 @@ pub struct Course {
 impl Course {
     pub fn new() -> Course {
         Course {
-            dir: tempfile::Builder::new().prefix("grader-test-").tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix("grader-test-")
+                .tempdir()
+                .unwrap(),
         }
     }
 
@@ -36,7 +39,8 @@ impl Course {
 
     /// Copies the repository's `graders/<id>/spec.toml` (only the spec).
     pub fn repo_spec(&self, id: &str) -> &Course {
-        let text = std::fs::read_to_string(repo().join("graders").join(id).join("spec.toml")).unwrap();
+        let text =
+            std::fs::read_to_string(repo().join("graders").join(id).join("spec.toml")).unwrap();
         self.spec(id, &text)
     }
 

@@ -1,0 +1,5 @@
+fn main() {
+    println!("Hello from thread");
+    println!("Hello from main");
+    println!("Main function finished");
+}
