@@ -300,7 +300,8 @@ fn diagnose(stderr: &str) -> Build {
             category: Category::Forbidden,
             message: format!(
                 "`unsafe` code is not allowed in this course: {}{}",
-                first.message, located(first)
+                first.message,
+                located(first)
             ),
             details: rendered,
             locations: spans(&unsafe_uses),
@@ -310,9 +311,17 @@ fn diagnose(stderr: &str) -> Build {
         Some(first) => {
             let more = match errors.len() {
                 1 => String::new(),
-                n => format!(" (and {} more error{})", n - 1, if n == 2 { "" } else { "s" }),
+                n => format!(
+                    " (and {} more error{})",
+                    n - 1,
+                    if n == 2 { "" } else { "s" }
+                ),
             };
-            format!("does not compile: {}{}{more}", first.message, located(first))
+            format!(
+                "does not compile: {}{}{more}",
+                first.message,
+                located(first)
+            )
         }
         None => "does not compile".to_string(),
     };

@@ -6,13 +6,13 @@
 
 use crate::checks::{self, Category, CheckOutcome, Status};
 use crate::compile::{self, Build, Toolchain};
-use crate::project::Project;
 use crate::perturb::{self, Profile};
+use crate::project::Project;
 use crate::run::{self, Outcome};
 use crate::scan;
 use crate::spec::{CheckSpec, ExerciseSpec, Rule};
-use crate::trace::Trace;
 use crate::submission::{self, Sources};
+use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -62,15 +62,19 @@ pub struct GradeResult {
 }
 
 impl GradeResult {
-    pub fn from_checks(exercise: &str, checks: Vec<CheckOutcome>, duration: Duration) -> GradeResult {
+    pub fn from_checks(
+        exercise: &str,
+        checks: Vec<CheckOutcome>,
+        duration: Duration,
+    ) -> GradeResult {
         let score = checks.iter().map(|c| c.points).sum();
         let max_score = checks.iter().map(|c| c.max_points).sum();
         let mut categories = Vec::new();
         for c in &checks {
-            if let Some(cat) = c.category {
-                if !categories.contains(&cat) {
-                    categories.push(cat);
-                }
+            if let Some(cat) = c.category
+                && !categories.contains(&cat)
+            {
+                categories.push(cat);
             }
         }
         let status = if checks.iter().all(|c| c.status == Status::Pass) {
@@ -158,7 +162,9 @@ fn shim(cache: &Path) -> Option<PathBuf> {
 
 impl Context<'_> {
     fn observe(&self, profile: Option<&Profile>, n: usize) -> Result<Observed, GradeError> {
-        let exe = self.exe.expect("checks that run the program have a program");
+        let exe = self
+            .exe
+            .expect("checks that run the program have a program");
         let mut req = run::Request::new(exe, self.workdir, self.limits.clone())
             .env("HOME", self.workdir.as_os_str());
         let shim = shim(self.cache);
@@ -276,10 +282,18 @@ impl Grader {
             })?;
         let sources = submission::intake(spec, submission, scratch.path())?;
         let checks = self.grade_sources(spec, &sources)?;
-        Ok(GradeResult::from_checks(&spec.id, checks, started.elapsed()))
+        Ok(GradeResult::from_checks(
+            &spec.id,
+            checks,
+            started.elapsed(),
+        ))
     }
 
-    fn grade_sources(&self, spec: &ExerciseSpec, sources: &Sources) -> Result<Vec<CheckOutcome>, GradeError> {
+    fn grade_sources(
+        &self,
+        spec: &ExerciseSpec,
+        sources: &Sources,
+    ) -> Result<Vec<CheckOutcome>, GradeError> {
         let not_built = |checks: &mut Vec<CheckOutcome>| {
             for c in &spec.checks {
                 checks.push(CheckOutcome::skip(
@@ -310,7 +324,10 @@ impl Grader {
                 BUILD_CHECK,
                 0,
                 Category::Forbidden,
-                format!("{} is not allowed in this course ({}:{})", first.what, first.file, first.line),
+                format!(
+                    "{} is not allowed in this course ({}:{})",
+                    first.what, first.file, first.line
+                ),
             )
             .with_details(details);
             for f in &findings {
@@ -335,7 +352,8 @@ impl Grader {
                 details,
                 locations,
             } => {
-                let mut outcome = CheckOutcome::fail(BUILD_CHECK, 0, category, message).with_details(details);
+                let mut outcome =
+                    CheckOutcome::fail(BUILD_CHECK, 0, category, message).with_details(details);
                 outcome.locations = locations;
                 checks.push(outcome);
                 not_built(&mut checks);
@@ -380,7 +398,9 @@ impl Grader {
 
 fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, GradeError> {
     match check {
-        CheckSpec::Model { .. } | CheckSpec::Unit { .. } => Ok(checks::model::check(&ctx.model, check)?),
+        CheckSpec::Model { .. } | CheckSpec::Unit { .. } => {
+            Ok(checks::model::check(&ctx.model, check)?)
+        }
         CheckSpec::Output {
             name,
             points,
@@ -390,21 +410,20 @@ fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, Grade
             let mut outcome = checks::output::judge_run(name, *points, rules, &run.outcome);
             // Wrong output while threads were still running when `main`
             // returned: their work was lost because nobody waited for it.
-            if outcome.category == Some(Category::WrongAnswer) {
-                if let Some(alive) = run.trace.as_ref().and_then(|t| t.alive_at_exit()) {
-                    if !alive.is_empty() {
-                        let threads: Vec<String> = alive.iter().map(|t| t.to_string()).collect();
-                        outcome.category = Some(Category::EarlyExit);
-                        outcome.message = format!(
-                            "main returned while thread{} {} {} still running, and {} work was lost: {}",
-                            if alive.len() == 1 { "" } else { "s" },
-                            threads.join(", "),
-                            if alive.len() == 1 { "was" } else { "were" },
-                            if alive.len() == 1 { "its" } else { "their" },
-                            outcome.message
-                        );
-                    }
-                }
+            if outcome.category == Some(Category::WrongAnswer)
+                && let Some(alive) = run.trace.as_ref().and_then(|t| t.alive_at_exit())
+                && !alive.is_empty()
+            {
+                let threads: Vec<String> = alive.iter().map(|t| t.to_string()).collect();
+                outcome.category = Some(Category::EarlyExit);
+                outcome.message = format!(
+                    "main returned while thread{} {} {} still running, and {} work was lost: {}",
+                    if alive.len() == 1 { "" } else { "s" },
+                    threads.join(", "),
+                    if alive.len() == 1 { "was" } else { "were" },
+                    if alive.len() == 1 { "its" } else { "their" },
+                    outcome.message
+                );
             }
             Ok(outcome)
         }

@@ -660,7 +660,7 @@ fn main() {
             return;
         }
         let run = run(&exe, &default_profiles()[0].env(&shim, &log), &log);
-        assert!(!run.trace.init_seen());
+        assert!(run.trace.init.is_none());
         assert!(!run.trace.loaded_into(&exe));
     }
 }

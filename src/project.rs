@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    #[error("no course tree found: no folder holding `graders/` in {0} or above it (use --root DIR)")]
+    #[error(
+        "no course tree found: no folder holding `graders/` in {0} or above it (use --root DIR)"
+    )]
     NotFound(PathBuf),
     #[error("{0} holds no `graders/` folder")]
     NoGraders(PathBuf),

@@ -345,6 +345,7 @@ fn set_rlimit(resource: Resource, soft: u64, hard: u64) -> io::Result<()> {
 
 /// How the grader stops a run early (timeout, output flood).
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 enum Stop {
     /// SIGKILL to the child's process group.
     Group,
@@ -770,9 +771,9 @@ mod linux {
         }
 
         let plan = Plan {
-            program: bytes(&req.program),
+            program: bytes(resolve(&req.program, &req.env)),
             args: req.args.iter().map(bytes).collect(),
-            cwd: bytes(&req.cwd),
+            cwd: bytes(std::path::absolute(&req.cwd).unwrap_or_else(|_| req.cwd.clone())),
             env: req.env.iter().map(|(k, v)| (bytes(k), bytes(v))).collect(),
             rlimits: Rlimits {
                 cpu_secs: req.limits.cpu.as_secs() + u64::from(req.limits.cpu.subsec_nanos() > 0),
@@ -887,6 +888,24 @@ mod linux {
         })
     }
 
+    /// The program's path as the launcher executes it: `execve` neither
+    /// searches `PATH` nor knows the grader's working folder, which
+    /// `Command` would have used.
+    fn resolve(program: &std::path::Path, env: &[(OsString, OsString)]) -> PathBuf {
+        if program.components().count() > 1 || program.is_absolute() {
+            return std::path::absolute(program).unwrap_or_else(|_| program.to_path_buf());
+        }
+        let path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| program.to_path_buf())
+    }
+
     fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
         let mut fds = [0; 2];
         // SAFETY: fds is a valid array of two ints.
@@ -980,6 +999,14 @@ mod tests {
     fn a_signal_is_reported() {
         let o = sh("kill -SEGV $$", 5000);
         assert_eq!(o.termination, Termination::Signaled(libc::SIGSEGV));
+    }
+
+    #[test]
+    fn a_program_is_found_on_the_path_of_its_environment() {
+        let req = Request::new("sh", "/tmp", limits(5000))
+            .arg("-c")
+            .arg("echo found");
+        assert_eq!(run(&req).unwrap().stdout, b"found\n");
     }
 
     #[test]

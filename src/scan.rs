@@ -30,11 +30,20 @@ impl std::fmt::Display for Finding {
 
 /// Paths a submission may not name, with what to tell the student.
 const FORBIDDEN_PATHS: &[(&[&str], &str)] = &[
-    (&["std", "process", "Command"], "spawning a process (`std::process::Command`)"),
-    (&["std", "os", "unix", "process"], "process control (`std::os::unix::process`)"),
+    (
+        &["std", "process", "Command"],
+        "spawning a process (`std::process::Command`)",
+    ),
+    (
+        &["std", "os", "unix", "process"],
+        "process control (`std::os::unix::process`)",
+    ),
     (&["std", "net"], "the network (`std::net`)"),
     (&["core", "net"], "the network (`core::net`)"),
-    (&["std", "os", "unix", "net"], "sockets (`std::os::unix::net`)"),
+    (
+        &["std", "os", "unix", "net"],
+        "sockets (`std::os::unix::net`)",
+    ),
     (&["std", "os", "fd"], "raw file descriptors (`std::os::fd`)"),
 ];
 
@@ -124,7 +133,8 @@ impl Scanner {
                 if r.ident != "self" {
                     full.push(r.ident.to_string());
                 }
-                self.aliases.insert(r.rename.to_string(), self.expand(&full));
+                self.aliases
+                    .insert(r.rename.to_string(), self.expand(&full));
             }
             syn::UseTree::Glob(_) => {
                 let full = self.expand(&prefix);
@@ -201,10 +211,10 @@ impl Scanner {
                     run.push(id.to_string());
                     last_colon = false;
                     let name = id.to_string();
-                    if matches!(name.as_str(), "include_str" | "include_bytes" | "include") {
-                        if let Some(TokenTree::Group(g)) = flat.get(i + 2) {
-                            self.include(&name, &g.stream(), id.span().start().line);
-                        }
+                    if matches!(name.as_str(), "include_str" | "include_bytes" | "include")
+                        && let Some(TokenTree::Group(g)) = flat.get(i + 2)
+                    {
+                        self.include(&name, &g.stream(), id.span().start().line);
                     }
                 }
                 TokenTree::Punct(p) if p.as_char() == ':' => {
@@ -238,7 +248,10 @@ impl Scanner {
         if !arg.trim().starts_with('"') || escapes(literal) {
             self.push(
                 line,
-                &format!("`{name}!` of a file outside the submission (`{}`)", arg.trim()),
+                &format!(
+                    "`{name}!` of a file outside the submission (`{}`)",
+                    arg.trim()
+                ),
             );
         }
     }
@@ -340,15 +353,15 @@ impl<'ast> Visit<'ast> for Scanner {
     }
 
     fn visit_attribute(&mut self, a: &'ast syn::Attribute) {
-        if a.path().is_ident("path") {
-            if let syn::Meta::NameValue(nv) = &a.meta {
-                let value = quote_expr(&nv.value);
-                if escapes(value.trim_matches('"')) {
-                    self.push(
-                        a.pound_token.span.start().line,
-                        "a `#[path]` to a file outside the submission",
-                    );
-                }
+        if a.path().is_ident("path")
+            && let syn::Meta::NameValue(nv) = &a.meta
+        {
+            let value = quote_expr(&nv.value);
+            if escapes(value.trim_matches('"')) {
+                self.push(
+                    a.pound_token.span.start().line,
+                    "a `#[path]` to a file outside the submission",
+                );
             }
         }
         syn::visit::visit_attribute(self, a);
@@ -395,7 +408,10 @@ mod tests {
 
     #[test]
     fn network_and_static_mut_are_found() {
-        assert!(!whats("fn main() { let _ = std::net::TcpStream::connect(\"127.0.0.1:1\"); }").is_empty());
+        assert!(
+            !whats("fn main() { let _ = std::net::TcpStream::connect(\"127.0.0.1:1\"); }")
+                .is_empty()
+        );
         let w = whats("static mut N: u32 = 0;\nfn main() {}");
         assert_eq!(w[0].0, 1);
         assert!(w[0].1.contains("static mut"));
@@ -403,7 +419,10 @@ mod tests {
 
     #[test]
     fn macros_and_includes_are_looked_into() {
-        assert!(!whats("fn main() { println!(\"{:?}\", std::process::Command::new(\"x\")); }").is_empty());
+        assert!(
+            !whats("fn main() { println!(\"{:?}\", std::process::Command::new(\"x\")); }")
+                .is_empty()
+        );
         assert!(!whats("const S: &str = include_str!(\"/etc/passwd\");\nfn main() {}").is_empty());
         assert!(!whats("const S: &str = include_str!(\"../../x\");\nfn main() {}").is_empty());
         assert!(whats("const S: &str = include_str!(\"data.txt\");\nfn main() {}").is_empty());

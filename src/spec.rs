@@ -7,7 +7,6 @@
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// The spec format this grader reads. Bump on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -92,12 +91,6 @@ impl Default for Limits {
             memory_mb: 1024,
             tasks: 1100,
         }
-    }
-}
-
-impl Limits {
-    pub fn wall(&self) -> Duration {
-        Duration::from_millis(self.wall_ms)
     }
 }
 
@@ -199,7 +192,8 @@ impl CheckSpec {
         match self {
             CheckSpec::Output { name, .. }
             | CheckSpec::Timing { name, .. }
-            | CheckSpec::Threads { name, .. } | CheckSpec::Model { name, .. }
+            | CheckSpec::Threads { name, .. }
+            | CheckSpec::Model { name, .. }
             | CheckSpec::Unit { name, .. } => name,
         }
     }
@@ -208,7 +202,8 @@ impl CheckSpec {
         match self {
             CheckSpec::Output { points, .. }
             | CheckSpec::Timing { points, .. }
-            | CheckSpec::Threads { points, .. } | CheckSpec::Model { points, .. }
+            | CheckSpec::Threads { points, .. }
+            | CheckSpec::Model { points, .. }
             | CheckSpec::Unit { points, .. } => *points,
         }
     }
@@ -234,14 +229,6 @@ impl CheckSpec {
             }),
             _ => None,
         }
-    }
-
-    /// Whether this check runs the program (and so needs `src/main.rs`).
-    pub fn runs_program(&self) -> bool {
-        matches!(
-            self,
-            CheckSpec::Output { .. } | CheckSpec::Timing { .. } | CheckSpec::Threads { .. }
-        )
     }
 }
 
@@ -328,6 +315,12 @@ impl ExerciseSpec {
             path: path.to_path_buf(),
             message,
         };
+        if self.format_version != FORMAT_VERSION {
+            return Err(SpecError::Version {
+                path: path.to_path_buf(),
+                found: self.format_version,
+            });
+        }
         if self.checks.is_empty() {
             return Err(invalid("no checks".into()));
         }
@@ -338,13 +331,28 @@ impl ExerciseSpec {
             }
             let bad_regex = |name: &str, pattern: &str| {
                 regex::Regex::new(pattern).map(|_| ()).map_err(|e| {
-                    invalid(format!("check `{name}`: bad regex: {}", one_line(&e.to_string())))
+                    invalid(format!(
+                        "check `{name}`: bad regex: {}",
+                        one_line(&e.to_string())
+                    ))
                 })
             };
             match check {
-                CheckSpec::Model { scenario: file, name, .. } | CheckSpec::Unit { test: file, name, .. } => {
-                    let ident = file.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-                        && file.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                CheckSpec::Model {
+                    scenario: file,
+                    name,
+                    ..
+                }
+                | CheckSpec::Unit {
+                    test: file, name, ..
+                } => {
+                    let ident = file
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                        && file
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
                     if !ident {
                         return Err(invalid(format!(
                             "check `{name}`: `{file}` must name a file of the grader folder, without `.rs` \
@@ -352,7 +360,9 @@ impl ExerciseSpec {
                         )));
                     }
                     if self.kind != Kind::LibBin {
-                        return Err(invalid(format!("check `{name}` tests a library, but this exercise is `bin`")));
+                        return Err(invalid(format!(
+                            "check `{name}` tests a library, but this exercise is `bin`"
+                        )));
                     }
                 }
                 CheckSpec::Output { rules, name, .. } => {
@@ -366,7 +376,11 @@ impl ExerciseSpec {
                     }
                 }
                 CheckSpec::Timing { name, profiles, .. } => {
-                    if !self.checks.iter().any(|c| matches!(c, CheckSpec::Output { .. })) {
+                    if !self
+                        .checks
+                        .iter()
+                        .any(|c| matches!(c, CheckSpec::Output { .. }))
+                    {
                         return Err(invalid(format!(
                             "check `{name}` re-runs the output rules, but the spec has no `output` check"
                         )));
@@ -381,12 +395,12 @@ impl ExerciseSpec {
                     for pattern in rules.by_spawned.iter().chain(&rules.by_main) {
                         bad_regex(name, pattern)?;
                     }
-                    if let Some(share) = rules.min_cpu_share {
-                        if !(0.0..=1.0).contains(&share) {
-                            return Err(invalid(format!(
-                                "check `{name}`: min-cpu-share must be between 0 and 1"
-                            )));
-                        }
+                    if let Some(share) = rules.min_cpu_share
+                        && !(0.0..=1.0).contains(&share)
+                    {
+                        return Err(invalid(format!(
+                            "check `{name}`: min-cpu-share must be between 0 and 1"
+                        )));
                     }
                 }
             }

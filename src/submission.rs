@@ -26,7 +26,9 @@ pub enum IntakeError {
     Empty(PathBuf),
     #[error("{0} is a symbolic link; submissions may not contain links")]
     Symlink(PathBuf),
-    #[error("{path} is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit for one source file")]
+    #[error(
+        "{path} is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit for one source file"
+    )]
     TooLarge { path: PathBuf, size: u64 },
     #[error("the submission has more than {MAX_FILES} source files")]
     TooManyFiles,
@@ -67,7 +69,11 @@ impl Sources {
 
 /// Copies `submission/src/**/*.rs` into `scratch/src/` and writes the
 /// grader's own `Cargo.toml` beside it.
-pub fn intake(spec: &ExerciseSpec, submission: &Path, scratch: &Path) -> Result<Sources, IntakeError> {
+pub fn intake(
+    spec: &ExerciseSpec,
+    submission: &Path,
+    scratch: &Path,
+) -> Result<Sources, IntakeError> {
     let meta = fs::symlink_metadata(submission).map_err(|source| IntakeError::Io {
         path: submission.to_path_buf(),
         source,

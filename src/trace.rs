@@ -20,7 +20,7 @@
 //!   once ([`Trace::max_concurrent`]);
 //! - which thread wrote each line of the captured output
 //!   ([`Trace::line_writers`]);
-//! - each spawned thread's share of the CPU work ([`Trace::cpu_shares`]).
+//! - each thread's CPU time ([`ThreadInfo::cpu_ns`]).
 //!
 //! The trace is evidence for explanations, not the verdict: whether a
 //! program passes depends on its output (a thread that signalled `main` and
@@ -187,15 +187,6 @@ impl LineOrigin {
             _ => None,
         }
     }
-}
-
-/// A spawned thread's part of the CPU time of all spawned threads.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CpuShare {
-    pub thread: usize,
-    pub cpu_ns: u64,
-    /// From 0 to 1; the shares of all finished spawned threads add up to 1.
-    pub share: f64,
 }
 
 /// The trace of one traced process.
@@ -377,12 +368,6 @@ impl Trace {
         model.trace
     }
 
-    /// Whether the shim loaded into some process (see
-    /// [`Trace::loaded_into`] to check it was the intended executable).
-    pub fn init_seen(&self) -> bool {
-        self.init.is_some()
-    }
-
     /// Whether the traced process is `exe`. A statically linked program
     /// ignores `LD_PRELOAD`; if it then starts a dynamic one, that child's
     /// `init` must not be taken for the program's.
@@ -557,28 +542,6 @@ impl Trace {
             start = end;
         }
         origins
-    }
-
-    /// Each finished spawned thread's CPU time and its share of the CPU
-    /// time of all of them. Empty when no spawned thread used measurable
-    /// CPU time.
-    pub fn cpu_shares(&self) -> Vec<CpuShare> {
-        let used: Vec<(usize, u64)> = self
-            .spawned()
-            .iter()
-            .filter_map(|t| Some((t.index, t.cpu_ns?)))
-            .collect();
-        let total: u64 = used.iter().map(|&(_, ns)| ns).sum();
-        if total == 0 {
-            return Vec::new();
-        }
-        used.into_iter()
-            .map(|(thread, cpu_ns)| CpuShare {
-                thread,
-                cpu_ns,
-                share: cpu_ns as f64 / total as f64,
-            })
-            .collect()
     }
 }
 
@@ -889,9 +852,7 @@ ev=write pid=1 seq=4 ns=0 t=0 fd=2 n=1 off=10
         assert_eq!(trace.spawned_before_first_join(0), 1);
         assert_eq!(trace.max_concurrent(), 1);
         assert!(trace.sleeps_while_running().is_empty());
-        let shares = trace.cpu_shares();
-        assert_eq!(shares.len(), 5);
-        assert!(shares.iter().all(|s| (s.share - 0.2).abs() < 1e-9));
+        assert!(trace.spawned().iter().all(|t| t.cpu_ns.is_some()));
     }
 
     #[test]
@@ -915,9 +876,8 @@ ev=exit pid=3 seq=10 ns=10 t=0 pending=0 cpu_ns=1 pcpu_ns=2
         assert_eq!(trace.max_concurrent(), 2);
         // Sleep, then join: harmless.
         assert!(trace.sleeps_while_running().is_empty());
-        let shares = trace.cpu_shares();
-        assert_eq!(shares[0].thread, 1);
-        assert!((shares[0].share - 0.9).abs() < 1e-9);
+        assert_eq!(trace.threads[1].cpu_ns, Some(900));
+        assert_eq!(trace.threads[2].cpu_ns, Some(100));
     }
 
     #[test]
@@ -970,7 +930,7 @@ ev=exit pid=10 seq=1 ns=9 t=0 pending=0 cpu_ns=1 pcpu_ns=1
     #[test]
     fn no_init_means_the_shim_did_not_load() {
         let trace = Trace::parse(b"");
-        assert!(!trace.init_seen());
+        assert!(trace.init.is_none());
         assert_eq!(trace.exit, None);
         assert_eq!(trace.alive_at_exit(), None);
         let missing = Trace::read(Path::new("/nonexistent/grader/trace.log")).unwrap();

@@ -26,7 +26,6 @@ pub enum Claim {
 
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub exercise: String,
     /// `solution`, `starter`, `wrong/<name>` or `variant/<name>`.
     pub label: String,
     pub dir: PathBuf,
@@ -46,13 +45,11 @@ pub fn targets(grader: &Grader, spec: &ExerciseSpec) -> Result<Vec<Target>, Stri
     let id = &spec.id;
     let mut out = vec![
         Target {
-            exercise: id.clone(),
             label: "solution".into(),
             dir: grader.project.solution_dir(id),
             claim: Claim::Pass,
         },
         Target {
-            exercise: id.clone(),
             label: "starter".into(),
             dir: grader.project.exercise_dir(id),
             claim: Claim::Fail,
@@ -62,8 +59,8 @@ pub fn targets(grader: &Grader, spec: &ExerciseSpec) -> Result<Vec<Target>, Stri
         let expect_path = dir.join("expect.toml");
         let text = std::fs::read_to_string(&expect_path)
             .map_err(|e| format!("{}: {e}", expect_path.display()))?;
-        let expect: Expect =
-            toml::from_str(&text).map_err(|e| format!("{}: {}", expect_path.display(), e.message()))?;
+        let expect: Expect = toml::from_str(&text)
+            .map_err(|e| format!("{}: {}", expect_path.display(), e.message()))?;
         let category = Category::parse(&expect.category).ok_or_else(|| {
             format!(
                 "{}: unknown category `{}`",
@@ -72,7 +69,6 @@ pub fn targets(grader: &Grader, spec: &ExerciseSpec) -> Result<Vec<Target>, Stri
             )
         })?;
         out.push(Target {
-            exercise: id.clone(),
             label: format!("wrong/{name}"),
             dir,
             claim: Claim::FailWith(category),
@@ -80,7 +76,6 @@ pub fn targets(grader: &Grader, spec: &ExerciseSpec) -> Result<Vec<Target>, Stri
     }
     for (name, dir) in subdirs(&spec.dir.join("variants"))? {
         out.push(Target {
-            exercise: id.clone(),
             label: format!("variant/{name}"),
             dir,
             claim: Claim::Pass,
@@ -105,7 +100,9 @@ fn subdirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
 /// Whether a result keeps the claim; if not, why.
 pub fn judge(claim: &Claim, result: &GradeResult) -> Result<(), String> {
     match claim {
-        Claim::Pass if result.status == ResultStatus::Pass && result.score == result.max_score => Ok(()),
+        Claim::Pass if result.status == ResultStatus::Pass && result.score == result.max_score => {
+            Ok(())
+        }
         Claim::Pass => Err(format!(
             "should pass with full points, got {}/{} ({})",
             result.score,
@@ -114,10 +111,15 @@ pub fn judge(claim: &Claim, result: &GradeResult) -> Result<(), String> {
         )),
         Claim::Fail if result.status == ResultStatus::Fail => Ok(()),
         Claim::Fail => Err("should fail, but passed".into()),
-        Claim::FailWith(c) if result.status == ResultStatus::Fail && result.categories.contains(c) => Ok(()),
-        Claim::FailWith(c) if result.status == ResultStatus::Fail => {
-            Err(format!("should fail with {c}, failed with {}", cats(result)))
+        Claim::FailWith(c)
+            if result.status == ResultStatus::Fail && result.categories.contains(c) =>
+        {
+            Ok(())
         }
+        Claim::FailWith(c) if result.status == ResultStatus::Fail => Err(format!(
+            "should fail with {c}, failed with {}",
+            cats(result)
+        )),
         Claim::FailWith(c) => Err(format!("should fail with {c}, but passed")),
     }
 }
@@ -207,7 +209,11 @@ pub fn run(
     crate::pool::run(&work, jobs, grade, crate::pool::in_order(print))?;
     writeln!(out)?;
     if broken == 0 {
-        writeln!(out, "{}", style.green(&format!("verify: all {total} claims hold")))?;
+        writeln!(
+            out,
+            "{}",
+            style.green(&format!("verify: all {total} claims hold"))
+        )?;
     } else {
         writeln!(
             out,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{check_json, grader, lines_spec, Course};
+use common::{Course, check_json, grader, lines_spec};
 use predicates::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -92,7 +92,10 @@ fn a_compile_error_is_shown_as_rustc_prints_it_with_relative_paths() {
     assert!(text.contains("[compile-error]"), "{text}");
     assert!(text.contains("error[E0308]: mismatched types"), "{text}");
     assert!(text.contains("--> src/main.rs:2:18"), "{text}");
-    assert!(!text.contains(c.root().to_str().unwrap()), "absolute path leaked:\n{text}");
+    assert!(
+        !text.contains(c.root().to_str().unwrap()),
+        "absolute path leaked:\n{text}"
+    );
 }
 
 #[test]
@@ -104,7 +107,13 @@ fn unsafe_code_is_forbidden_with_its_line() {
     );
     assert_eq!(code, 1);
     assert_category(&v, "forbidden");
-    assert!(v["checks"][0]["message"].as_str().unwrap().contains("src/main.rs:4"), "{v:#}");
+    assert!(
+        v["checks"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("src/main.rs:4"),
+        "{v:#}"
+    );
 }
 
 #[test]
@@ -115,7 +124,13 @@ fn spawning_a_process_and_static_mut_are_forbidden() {
         "use std::process as p;\nfn main() { let _ = p::Command::new(\"true\").status(); }\n",
     );
     assert_category(&v, "forbidden");
-    assert!(v["checks"][0]["message"].as_str().unwrap().contains("src/main.rs:2"), "{v:#}");
+    assert!(
+        v["checks"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("src/main.rs:2"),
+        "{v:#}"
+    );
     let (_, v) = graded(&c, "static mut N: u32 = 0;\nfn main() {}\n");
     assert_category(&v, "forbidden");
 }
@@ -123,7 +138,10 @@ fn spawning_a_process_and_static_mut_are_forbidden() {
 #[test]
 fn a_panic_is_a_crash_with_its_message() {
     let c = course();
-    let (_, v) = graded(&c, "fn main() {\n    let v: Vec<u8> = Vec::new();\n    println!(\"{}\", v[7]);\n}\n");
+    let (_, v) = graded(
+        &c,
+        "fn main() {\n    let v: Vec<u8> = Vec::new();\n    println!(\"{}\", v[7]);\n}\n",
+    );
     assert_category(&v, "crash");
     let msg = v["checks"][1]["message"].as_str().unwrap();
     assert!(msg.contains("index out of bounds"), "{msg}");
@@ -135,13 +153,25 @@ fn an_abort_and_a_nonzero_exit_are_crashes() {
     let c = course();
     let (_, v) = graded(&c, "fn main() { std::process::abort(); }");
     assert_category(&v, "crash");
-    assert!(v["checks"][1]["message"].as_str().unwrap().contains("SIGABRT"), "{v:#}");
+    assert!(
+        v["checks"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SIGABRT"),
+        "{v:#}"
+    );
     let (_, v) = graded(
         &c,
         "fn main() { println!(\"Task 1 started\"); println!(\"Task 1 finished\"); std::process::exit(3); }",
     );
     assert_category(&v, "crash");
-    assert!(v["checks"][1]["message"].as_str().unwrap().contains("status 3"), "{v:#}");
+    assert!(
+        v["checks"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("status 3"),
+        "{v:#}"
+    );
 }
 
 #[test]
@@ -159,7 +189,10 @@ fn an_endless_loop_times_out_within_its_limit_and_leaves_nothing_behind() {
     assert_category(&v, "timeout");
     // Limit 1 s, plus one second, plus the compile.
     assert!(took < Duration::from_millis(2000 + 1500), "took {took:?}");
-    assert!(!process_running("spin-forever"), "the program survived its grading");
+    assert!(
+        !process_running("spin-forever"),
+        "the program survived its grading"
+    );
 }
 
 #[test]
@@ -193,7 +226,10 @@ fn main() {
 #[test]
 fn a_flood_of_output_is_a_resource_limit() {
     let c = course();
-    let (_, v) = graded(&c, "fn main() { loop { println!(\"flood flood flood\"); } }");
+    let (_, v) = graded(
+        &c,
+        "fn main() { loop { println!(\"flood flood flood\"); } }",
+    );
     assert_category(&v, "resource-limit");
 }
 
@@ -206,7 +242,13 @@ fn output_that_is_not_utf8_is_graded_and_shown_lossily() {
     );
     assert_eq!(code, 1);
     assert_category(&v, "wrong-answer");
-    assert!(v["checks"][1]["details"].as_str().unwrap().contains('\u{FFFD}'), "{v:#}");
+    assert!(
+        v["checks"][1]["details"]
+            .as_str()
+            .unwrap()
+            .contains('\u{FFFD}'),
+        "{v:#}"
+    );
 }
 
 #[test]
@@ -231,7 +273,10 @@ fn a_library_exercise_links_main_against_the_library_by_its_crate_name() {
         "sub",
         &[
             ("src/lib.rs", "pub fn count() -> usize { 4 }\n"),
-            ("src/main.rs", "fn main() { println!(\"count = {}\", shared_counter::count()); }\n"),
+            (
+                "src/main.rs",
+                "fn main() { println!(\"count = {}\", shared_counter::count()); }\n",
+            ),
         ],
     );
     let (code, v) = check_json(&c, "05-shared-counter", &sub);
@@ -240,7 +285,12 @@ fn a_library_exercise_links_main_against_the_library_by_its_crate_name() {
     let lone = c.main("lone", "fn main() { println!(\"count = 4\"); }");
     let (_, v) = check_json(&c, "05-shared-counter", &lone);
     assert_category(&v, "compile-error");
-    assert!(v["checks"][0]["message"].as_str().unwrap().contains("src/lib.rs is missing"));
+    assert!(
+        v["checks"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("src/lib.rs is missing")
+    );
 }
 
 #[test]
@@ -275,24 +325,44 @@ fn assert_one_line_error(out: &std::process::Output, needle: &str) {
 fn bad_input_to_the_grader_is_one_line_and_exit_2() {
     let c = course();
     let ok = c.main("ok", "fn main() {}");
-    let out = c.grader().args(["check", "99-nope", "--path"]).arg(&ok).output().unwrap();
+    let out = c
+        .grader()
+        .args(["check", "99-nope", "--path"])
+        .arg(&ok)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, "unknown exercise `99-nope`");
 
     let out = c.grader().args(["hint", "99-nope"]).output().unwrap();
     assert_one_line_error(&out, "unknown exercise");
 
     c.spec("02-broken", "format_version = 1\ntitle = \n");
-    let out = c.grader().args(["check", "02-broken", "--path"]).arg(&ok).output().unwrap();
+    let out = c
+        .grader()
+        .args(["check", "02-broken", "--path"])
+        .arg(&ok)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, "malformed spec");
 
     let empty = c.root().join("empty");
     std::fs::create_dir_all(empty.join("src")).unwrap();
-    let out = c.grader().args(["check", "01-hello", "--path"]).arg(&empty).output().unwrap();
+    let out = c
+        .grader()
+        .args(["check", "01-hello", "--path"])
+        .arg(&empty)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, "not a submission");
 
     let linked = c.main("linked", "fn main() {}");
     std::os::unix::fs::symlink("/etc/passwd", linked.join("src/secret.rs")).unwrap();
-    let out = c.grader().args(["check", "01-hello", "--path"]).arg(&linked).output().unwrap();
+    let out = c
+        .grader()
+        .args(["check", "01-hello", "--path"])
+        .arg(&linked)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, "symbolic link");
 
     let out = c
@@ -315,9 +385,17 @@ fn bad_input_to_the_grader_is_one_line_and_exit_2() {
 #[test]
 fn a_spec_of_another_format_version_is_refused() {
     let c = course();
-    c.spec("03-future", &lines_spec(HELLO, 1000).replace("format_version = 1", "format_version = 7"));
+    c.spec(
+        "03-future",
+        &lines_spec(HELLO, 1000).replace("format_version = 1", "format_version = 7"),
+    );
     let ok = c.main("ok", "fn main() {}");
-    let out = c.grader().args(["check", "03-future", "--path"]).arg(&ok).output().unwrap();
+    let out = c
+        .grader()
+        .args(["check", "03-future", "--path"])
+        .arg(&ok)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, "format_version 7");
 }
 
@@ -375,7 +453,10 @@ fn hint_and_list_speak_of_the_exercises() {
 #[test]
 fn the_course_tree_is_found_from_a_subfolder() {
     let c = course();
-    let sub = c.main("sub", "fn main() { println!(\"Task 1 started\"); println!(\"Task 1 finished\"); }");
+    let sub = c.main(
+        "sub",
+        "fn main() { println!(\"Task 1 started\"); println!(\"Task 1 finished\"); }",
+    );
     grader()
         .current_dir(&sub)
         .env("GRADER_CACHE_DIR", c.root().join("cache"))
@@ -388,7 +469,12 @@ fn the_course_tree_is_found_from_a_subfolder() {
 fn colour_only_when_asked_or_on_a_terminal() {
     let c = course();
     let sub = c.main("sub", "fn main() {}");
-    let plain = c.grader().args(["check", "01-hello", "--path"]).arg(&sub).output().unwrap();
+    let plain = c
+        .grader()
+        .args(["check", "01-hello", "--path"])
+        .arg(&sub)
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&plain.stdout).contains('\x1b'));
     let coloured = c
         .grader()
@@ -402,10 +488,23 @@ fn colour_only_when_asked_or_on_a_terminal() {
 #[test]
 fn verify_holds_claims_and_fails_on_a_broken_one() {
     let c = course();
-    c.main("solutions/01-hello", "fn main() { println!(\"Task 1 started\"); println!(\"Task 1 finished\"); }");
-    c.main("exercises/01-hello", "fn main() { println!(\"Task 1 started\"); }");
-    let wrong = c.main("graders/01-hello/wrong/panics", "fn main() { panic!(\"no\"); }");
-    std::fs::write(wrong.join("expect.toml"), "category = \"crash\"\nwhy = \"it panics\"\n").unwrap();
+    c.main(
+        "solutions/01-hello",
+        "fn main() { println!(\"Task 1 started\"); println!(\"Task 1 finished\"); }",
+    );
+    c.main(
+        "exercises/01-hello",
+        "fn main() { println!(\"Task 1 started\"); }",
+    );
+    let wrong = c.main(
+        "graders/01-hello/wrong/panics",
+        "fn main() { panic!(\"no\"); }",
+    );
+    std::fs::write(
+        wrong.join("expect.toml"),
+        "category = \"crash\"\nwhy = \"it panics\"\n",
+    )
+    .unwrap();
     c.main(
         "graders/01-hello/variants/via-function",
         "fn t(s: &str) { println!(\"Task 1 {s}\"); }\nfn main() { t(\"started\"); t(\"finished\"); }",
@@ -418,12 +517,18 @@ fn verify_holds_claims_and_fails_on_a_broken_one() {
         .stdout(predicate::str::contains("variant/via-function"))
         .stdout(predicate::str::contains("all 4 claims hold"));
     // A fixture labelled with the wrong category is a broken claim.
-    std::fs::write(wrong.join("expect.toml"), "category = \"timeout\"\nwhy = \"mislabelled\"\n").unwrap();
+    std::fs::write(
+        wrong.join("expect.toml"),
+        "category = \"timeout\"\nwhy = \"mislabelled\"\n",
+    )
+    .unwrap();
     c.grader()
         .arg("verify")
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("should fail with timeout, failed with crash"))
+        .stdout(predicate::str::contains(
+            "should fail with timeout, failed with crash",
+        ))
         .stdout(predicate::str::contains("1 of 4 claims broken"));
 }
 

@@ -1080,4 +1080,71 @@ fn the_key_cases_hold_for_an_ordinary_user() {
         "{v:#}"
     );
     assert_no_survivors(&marker);
+
+    // The whole pipeline (scan, rustc, run) as that user, where it can reach
+    // a toolchain: a rustup toolchain under root's 0700 home it cannot.
+    let sysroot = String::from_utf8(
+        Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .args(["--print", "sysroot"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let rustc = PathBuf::from(sysroot.trim()).join("bin/rustc");
+    let reachable = Command::new("setpriv")
+        .arg(format!("--reuid={uid}"))
+        .arg(format!("--regid={gid}"))
+        .arg("--clear-groups")
+        .arg("--")
+        .arg(&rustc)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !reachable {
+        eprintln!(
+            "SKIPPED: `grader check` as {USER}: it cannot run {} (a folder above it is private); the run-time layers above were checked as {USER}",
+            rustc.display()
+        );
+        return;
+    }
+    let tree = scratch(h.lab.path(), "course");
+    let spec = scratch(&tree, "graders/01-bomb");
+    std::fs::write(
+        spec.join("spec.toml"),
+        spec_with(&["done"], 10_000, "tasks = 300\n"),
+    )
+    .unwrap();
+    let sub = scratch(&tree, "sub/src");
+    std::fs::write(
+        sub.join("main.rs"),
+        "fn main() { let mut v = Vec::new(); loop { v.push(std::thread::spawn(|| std::thread::park())); } }\n",
+    )
+    .unwrap();
+    let cache = scratch(&tree, "cache");
+    std::os::unix::fs::chown(&cache, Some(uid), Some(gid)).unwrap();
+    let sub = tree.join("sub");
+    let mut c = as_user(&[
+        &"--root",
+        &tree,
+        &"check",
+        &"01-bomb",
+        &"--format",
+        &"json",
+        &"--path",
+        &sub,
+    ]);
+    let out = c
+        .env("GRADER_CACHE_DIR", &cache)
+        .env("RUSTC", &rustc)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(categories(&v), ["resource-limit"], "as {USER}: {v:#}");
 }

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{check_json, repo, Course};
-use std::sync::atomic::{AtomicBool, Ordering};
+use common::{Course, check_json, repo};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 fn course_with_02() -> (Course, std::path::PathBuf, std::path::PathBuf) {
     let c = Course::new();
@@ -90,7 +90,12 @@ fn twenty_each(hogs: usize) {
     for h in hog_threads {
         h.join().unwrap();
     }
-    assert_eq!((caught, passed), (20, 20), "with {hogs} hogs:\n{}", wrong.join("\n"));
+    assert_eq!(
+        (caught, passed),
+        (20, 20),
+        "with {hogs} hogs:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -106,11 +106,7 @@ fn check_rule(rule: &Rule, lines: &[&str]) -> Option<Broken> {
                 (Some(w), Some(g)) => {
                     format!("line {} should be `{w}` but was `{g}`", first + 1)
                 }
-                (Some(w), None) => format!(
-                    "line {} should be `{w}` but {}",
-                    first + 1,
-                    of(lines)
-                ),
+                (Some(w), None) => format!("line {} should be `{w}` but {}", first + 1, of(lines)),
                 (None, Some(g)) => format!(
                     "expected {} lines, but there is more: line {} is `{g}`",
                     want.len(),
@@ -208,10 +204,14 @@ fn check_rule(rule: &Rule, lines: &[&str]) -> Option<Broken> {
             let a = positions(lines, first);
             let b = positions(lines, then);
             if a.is_empty() {
-                return fail(format!("`{first}` must come before `{then}`; `{first}` is missing"));
+                return fail(format!(
+                    "`{first}` must come before `{then}`; `{first}` is missing"
+                ));
             }
             if b.is_empty() {
-                return fail(format!("`{first}` must come before `{then}`; `{then}` is missing"));
+                return fail(format!(
+                    "`{first}` must come before `{then}`; `{then}` is missing"
+                ));
             }
             let last_a = *a.last().expect("non-empty");
             let first_b = b[0];
@@ -285,8 +285,13 @@ pub fn judge_run(name: &str, points: u32, rules: &[Rule], run: &Outcome) -> Chec
     }
     let _ = writeln!(details, "the program printed:");
     details.push_str(&numbered(&stdout));
-    CheckOutcome::fail(name, points, Category::WrongAnswer, broken[0].message.clone())
-        .with_details(details)
+    CheckOutcome::fail(
+        name,
+        points,
+        Category::WrongAnswer,
+        broken[0].message.clone(),
+    )
+    .with_details(details)
 }
 
 /// The output with line numbers, for failure details.
@@ -371,18 +376,25 @@ pub fn judge_termination(name: &str, points: u32, run: &Outcome) -> Option<Check
         ),
         Termination::Signaled(sig) => fail(
             Category::Crash,
-            format!("the program was killed by signal {sig} ({})", signal_name(sig)),
+            format!(
+                "the program was killed by signal {sig} ({})",
+                signal_name(sig)
+            ),
         ),
         // Where no cgroup counts refused forks, the task limit shows as the
         // panic of `thread::spawn`; it only ever picks between two failing
         // categories, so reading it from stderr cannot make a run pass.
         Termination::Exited(101) if stderr.contains("failed to spawn thread") => fail(
             Category::ResourceLimit,
-            "the program started more threads than its limit allows (thread::spawn failed)".to_string(),
+            "the program started more threads than its limit allows (thread::spawn failed)"
+                .to_string(),
         ),
         Termination::Exited(101) => match panic_message(&stderr) {
             Some(p) => fail(Category::Crash, format!("the program panicked: {p}")),
-            None => fail(Category::Crash, "the program panicked (exit status 101)".to_string()),
+            None => fail(
+                Category::Crash,
+                "the program panicked (exit status 101)".to_string(),
+            ),
         },
         Termination::Exited(code) => fail(
             Category::Crash,
@@ -433,7 +445,11 @@ pub fn panic_message(stderr: &str) -> Option<String> {
                 .trim();
             // Since Rust 1.88 the report adds the OS thread id: `'main' (21362)`.
             let thread = match thread.rsplit_once(" (") {
-                Some((name, id)) if id.trim_end_matches(')').bytes().all(|b| b.is_ascii_digit()) => name,
+                Some((name, id))
+                    if id.trim_end_matches(')').bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    name
+                }
                 _ => thread,
             };
             let at = rest.1.trim_end_matches(':');
@@ -469,9 +485,15 @@ mod tests {
         assert!(b[0].details.contains("- b"));
         assert!(b[0].details.contains("+ c"));
         let b = evaluate(&rules, "a\n");
-        assert_eq!(b[0].message, "line 2 should be `b` but the output has 1 line");
+        assert_eq!(
+            b[0].message,
+            "line 2 should be `b` but the output has 1 line"
+        );
         let b = evaluate(&rules, "a\nb\nc\n");
-        assert_eq!(b[0].message, "expected 2 lines, but there is more: line 3 is `c`");
+        assert_eq!(
+            b[0].message,
+            "expected 2 lines, but there is more: line 3 is `c`"
+        );
     }
 
     #[test]
@@ -518,7 +540,11 @@ mod tests {
             evaluate(&rules, "x\ny\nx\n")[0].message,
             "`x` must appear exactly once; it appeared 2 times (lines 1 and 3)"
         );
-        assert!(evaluate(&rules, "y\n")[0].message.ends_with("it is missing"));
+        assert!(
+            evaluate(&rules, "y\n")[0]
+                .message
+                .ends_with("it is missing")
+        );
     }
 
     #[test]

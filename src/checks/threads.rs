@@ -11,7 +11,11 @@ use regex::Regex;
 
 pub fn judge(name: &str, points: u32, rules: &ThreadRules, run: &Observed) -> CheckOutcome {
     if super::output::judge_termination(name, points, &run.outcome).is_some() {
-        return CheckOutcome::skip(name, points, "not judged: the program did not finish normally");
+        return CheckOutcome::skip(
+            name,
+            points,
+            "not judged: the program did not finish normally",
+        );
     }
     let Some(trace) = &run.trace else {
         return CheckOutcome::skip(
@@ -38,13 +42,13 @@ fn summary(trace: &Trace) -> String {
 
 fn broken(rules: &ThreadRules, trace: &Trace, stdout: &[u8]) -> Option<String> {
     let spawned = trace.spawned().len();
-    if let Some(min) = rules.min_spawned {
-        if spawned < min {
-            return Some(format!(
-                "the program spawned {spawned} thread{}; this exercise asks for {min}",
-                if spawned == 1 { "" } else { "s" }
-            ));
-        }
+    if let Some(min) = rules.min_spawned
+        && spawned < min
+    {
+        return Some(format!(
+            "the program spawned {spawned} thread{}; this exercise asks for {min}",
+            if spawned == 1 { "" } else { "s" }
+        ));
     }
     if let Some(min) = rules.spawned_before_join {
         let before = trace.spawned_before_first_join(0);
@@ -79,32 +83,32 @@ fn broken(rules: &ThreadRules, trace: &Trace, stdout: &[u8]) -> Option<String> {
                     ));
                 }
                 Some(t) => {
-                    if rules.distinct {
-                        if let Some((_, other)) = seen.iter().find(|(w, _)| *w == t) {
-                            return Some(format!(
-                                "`{other}` and `{}` were printed by the same thread (thread {t}); each should come from its own thread",
-                                line.text
-                            ));
-                        }
+                    if rules.distinct
+                        && let Some((_, other)) = seen.iter().find(|(w, _)| *w == t)
+                    {
+                        return Some(format!(
+                            "`{other}` and `{}` were printed by the same thread (thread {t}); each should come from its own thread",
+                            line.text
+                        ));
                     }
                     seen.push((t, line.text.clone()));
                 }
                 None => {}
             }
         }
-        if matches(&rules.by_main, &line.text) {
-            if let Some(t) = line.writer().filter(|&t| t != 0) {
-                return Some(format!(
-                    "`{}` was printed by thread {t}, not by main",
-                    line.text
-                ));
-            }
+        if matches(&rules.by_main, &line.text)
+            && let Some(t) = line.writer().filter(|&t| t != 0)
+        {
+            return Some(format!(
+                "`{}` was printed by thread {t}, not by main",
+                line.text
+            ));
         }
     }
-    if let Some(min) = rules.min_cpu_share {
-        if let Some(message) = cpu_share(trace, min) {
-            return Some(message);
-        }
+    if let Some(min) = rules.min_cpu_share
+        && let Some(message) = cpu_share(trace, min)
+    {
+        return Some(message);
     }
     None
 }
@@ -116,7 +120,11 @@ fn broken(rules: &ThreadRules, trace: &Trace, stdout: &[u8]) -> Option<String> {
 /// an equal part of what the others leave.
 fn cpu_share(trace: &Trace, min: f64) -> Option<String> {
     let exit = trace.exit?;
-    let main_cpu = if exit.thread == Some(0) { exit.cpu_ns } else { 0 };
+    let main_cpu = if exit.thread == Some(0) {
+        exit.cpu_ns
+    } else {
+        0
+    };
     let threads_cpu = exit.process_cpu_ns.saturating_sub(main_cpu);
     if exit.process_cpu_ns == 0 {
         return None;
@@ -131,7 +139,10 @@ fn cpu_share(trace: &Trace, min: f64) -> Option<String> {
     let spawned = trace.spawned();
     let known: u64 = spawned.iter().filter_map(|t| t.cpu_ns).sum();
     let unknown = spawned.iter().filter(|t| t.cpu_ns.is_none()).count() as u64;
-    let rest = threads_cpu.saturating_sub(known).checked_div(unknown).unwrap_or(0);
+    let rest = threads_cpu
+        .saturating_sub(known)
+        .checked_div(unknown)
+        .unwrap_or(0);
     let total = (known + rest * unknown).max(1);
     for t in spawned {
         let share = t.cpu_ns.unwrap_or(rest) as f64 / total as f64;

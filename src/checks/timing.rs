@@ -117,8 +117,16 @@ fn explain(
         let message = format!(
             "main slept {}{at} while {threads} {} still running, and never joined {}: {under}, {lost}",
             ms(s.sleep.requested_ns),
-            if s.never_joined.len() == 1 { "was" } else { "were" },
-            if s.never_joined.len() == 1 { "it" } else { "them" },
+            if s.never_joined.len() == 1 {
+                "was"
+            } else {
+                "were"
+            },
+            if s.never_joined.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
         );
         let mut out = CheckOutcome::fail(name, points, Category::SleepReliance, message);
         if let Some((file, line)) = site {
@@ -139,7 +147,11 @@ fn explain(
             ),
         );
     }
-    if let Some(s) = trace.sleeps.iter().find(|s| s.thread.is_some_and(|t| t > 0)) {
+    if let Some(s) = trace
+        .sleeps
+        .iter()
+        .find(|s| s.thread.is_some_and(|t| t > 0))
+    {
         let site = sleep_site(trace, s, sources);
         let at = site
             .as_ref()
@@ -149,9 +161,7 @@ fn explain(
             name,
             points,
             Category::SleepReliance,
-            format!(
-                "the output's order came from how long threads slept{at}: {under}, {lost}"
-            ),
+            format!("the output's order came from how long threads slept{at}: {under}, {lost}"),
         );
         if let Some((file, line)) = site {
             out = out.at(file, line, "the order of the output depends on this sleep");
@@ -167,7 +177,11 @@ fn explain(
 }
 
 /// The student's line that called a sleep, relative to the submission.
-fn sleep_site(trace: &Trace, sleep: &crate::trace::SleepEvent, sources: &Path) -> Option<(String, usize)> {
+fn sleep_site(
+    trace: &Trace,
+    sleep: &crate::trace::SleepEvent,
+    sources: &Path,
+) -> Option<(String, usize)> {
     let init = trace.init.as_ref()?;
     let is_student = |p: &Path| !crate::symbolize::is_toolchain_source(p);
     let loc = crate::symbolize::sleep_site(init, sleep, is_student).ok()??;
@@ -228,7 +242,11 @@ pub fn timeline(trace: &Trace) -> String {
         );
     }
     if let Some(exit) = &trace.exit {
-        let _ = writeln!(out, "  main returned with {} thread(s) still running", exit.pending);
+        let _ = writeln!(
+            out,
+            "  main returned with {} thread(s) still running",
+            exit.pending
+        );
     }
     out
 }

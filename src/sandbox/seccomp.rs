@@ -14,6 +14,10 @@
 //!
 //! Unprivileged filters need `PR_SET_NO_NEW_PRIVS` (measured: `EACCES`
 //! without it); `seccompiler::apply_filter` sets it.
+//!
+//! Not covered: x32 system call numbers (bit 30 set) on x86-64 kernels
+//! built with the x32 ABI; a Rust submission cannot make a raw system call
+//! without `unsafe`, and Landlock and the network namespace hold there.
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
