@@ -117,6 +117,9 @@ pub fn prepare(cache: &Path, tc: &Toolchain) -> Result<Prebuilt, ModelError> {
         move |source| ModelError::Io { path, source }
     };
     std::fs::create_dir_all(&root).map_err(io(&root))?;
+    // The stamp records paths: keep them valid whichever way the cache was
+    // reached (a linked cache folder, a relative path).
+    let root = root.canonicalize().map_err(io(&root))?;
     let dir = root.join(key(rustc_version(tc)?));
     let stamp = dir.join("ready");
     if let Some(p) = read_stamp(&stamp) {
