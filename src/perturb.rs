@@ -188,7 +188,7 @@ impl Profile {
             && !(scale.is_finite() && (0.0..1e9).contains(&scale))
         {
             return Err(format!(
-                "profile {}: sleep-scale must be a number from 0 up, got {scale}",
+                "profile {}: sleep_scale must be a number from 0 up, got {scale}",
                 self.name
             ));
         }
@@ -356,7 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn profiles_deserialize_from_kebab_case_toml() {
+    fn profiles_deserialize_from_spec_toml() {
         #[derive(Deserialize)]
         struct Spec {
             profile: Vec<Profile>,
@@ -365,12 +365,12 @@ mod tests {
             r#"
             [[profile]]
             name = "a"
-            sleep-scale = 0.5
+            sleep_scale = 0.5
             invert = [40, 100]
             [[profile]]
             name = "b"
-            spawn-delay-ms = 20
-            spawn-delay-desc = "10:2"
+            spawn_delay_ms = 20
+            spawn_delay_desc = "10:2"
             "#,
         )
         .unwrap();
@@ -379,7 +379,7 @@ mod tests {
         assert_eq!(spec.profile[1].spawn_delay_ms, Some(20));
         assert_eq!(spec.profile[1].spawn_delay_desc, Some((10, 2)));
         assert!(toml::from_str::<Spec>("[[profile]]\nname = \"c\"\ninvert = \"x\"").is_err());
-        assert!(toml::from_str::<Spec>("[[profile]]\nname = \"c\"\nsleep_scale = 1").is_err());
+        assert!(toml::from_str::<Spec>("[[profile]]\nname = \"c\"\nsleep-scale = 1").is_err());
     }
 
     #[test]

@@ -830,49 +830,6 @@ fn a_class_in_every_layout_is_graded_resumed_sharded_and_merged() {
         );
     }
 
-    // Killed mid-way (SIGKILL), then run again: only the rest is graded,
-    // and the reports equal the uninterrupted run's.
-    let cache_b = course.path("cache-b");
-    let mut child = course.std_grader("cache-b");
-    child
-        .args(["batch", "--jobs", "2", "--out"])
-        .arg(course.path("out-b"))
-        .arg(&class.dir);
-    let mut child = child.spawn().unwrap();
-    let started = Instant::now();
-    while stored_results(&cache_b) < 6 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no results stored"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the batch ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let stored = stored_results(&cache_b);
-    step("killed");
-    assert!(
-        stored < total,
-        "killed too late: {stored} of {total} stored"
-    );
-    let mut cmd = course.grader("cache-b");
-    cmd.args(["batch", "--jobs", "2", "--out"])
-        .arg(course.path("out-b"))
-        .arg(&class.dir);
-    let resumed = run(cmd).expect(0);
-    assert_eq!(
-        resumed.counts(),
-        (total - stored, stored),
-        "nothing graded twice"
-    );
-    assert_eq!(stored_results(&cache_b), total);
-    assert_same_reports(&course.path("out-a"), &course.path("out-b"));
-    step("resumed");
-
     // Two shards at once, sharing the store of the first run (as array
     // jobs on one file system do), then merged: the same reports as one
     // run, byte for byte.
@@ -953,6 +910,52 @@ fn a_class_in_every_layout_is_graded_resumed_sharded_and_merged() {
         "{}",
         lacking.stderr
     );
+
+    // Killed mid-way (SIGKILL), then run again: only the rest is graded,
+    // and the reports equal the uninterrupted run's. The store is emptied
+    // first; the rest of the cache (the model checker's prebuilt
+    // dependencies) stays, as it would on an instructor's machine.
+    let cache_b = course.path("cache-a");
+    fs::remove_dir_all(cache_b.join("results")).unwrap();
+    let mut child = course.std_grader("cache-a");
+    child
+        .args(["batch", "--jobs", "2", "--out"])
+        .arg(course.path("out-b"))
+        .arg(&class.dir);
+    let mut child = child.spawn().unwrap();
+    let started = Instant::now();
+    while stored_results(&cache_b) < 6 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no results stored"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the batch ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stored = stored_results(&cache_b);
+    step("killed");
+    assert!(
+        stored < total,
+        "killed too late: {stored} of {total} stored"
+    );
+    let mut cmd = course.grader("cache-a");
+    cmd.args(["batch", "--jobs", "2", "--out"])
+        .arg(course.path("out-b"))
+        .arg(&class.dir);
+    let resumed = run(cmd).expect(0);
+    assert_eq!(
+        resumed.counts(),
+        (total - stored, stored),
+        "nothing graded twice"
+    );
+    assert_eq!(stored_results(&cache_b), total);
+    assert_same_reports(&course.path("out-a"), &course.path("out-b"));
+    step("resumed");
 
     // A changed submission is graded again, nothing else.
     let main = class.dir.join("alice/01-sequential/src/main.rs");

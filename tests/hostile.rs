@@ -888,6 +888,39 @@ fn the_compiler_cannot_read_outside_the_crate() {
 }
 
 #[test]
+fn the_graders_environment_cannot_be_read_through_proc() {
+    // Clearing the environment is not enough if /proc/<grader>/environ can
+    // be read: Landlock's ptrace scoping and a uid of its own each stop it.
+    let lab = lab();
+    let cwd = scratch(lab.path(), "run");
+    let script = "for p in /proc/[0-9]*; do cat $p/environ 2>/dev/null; done | tr '\\0' '\\n' | grep -c canary-in-proc";
+    let mut cases = vec![vec![], only("landlock")];
+    if is_root() {
+        cases.push(only("uid"));
+    }
+    for opts in cases {
+        let mut c = Command::new(grader_bin());
+        c.env("GRADER_TEST_SECRET_TOKEN", "canary-in-proc")
+            .arg("__run")
+            .arg("--cwd")
+            .arg(&cwd)
+            .args(&opts)
+            .args(["--", "/bin/sh", "-c", script]);
+        let v = run_json(c);
+        assert_eq!(v["stdout"], "0\n", "{opts:?}: {v:#}");
+    }
+    // The test can tell: with no mechanism, the canary is found.
+    let mut c = Command::new(grader_bin());
+    c.env("GRADER_TEST_SECRET_TOKEN", "canary-in-proc")
+        .arg("__run")
+        .arg("--cwd")
+        .arg(&cwd)
+        .args(["--bare", "--", "/bin/sh", "-c", script]);
+    let v = run_json(c);
+    assert_ne!(v["stdout"], "0\n", "{v:#}");
+}
+
+#[test]
 fn a_thousand_threads_fit_and_a_thread_bomb_does_not() {
     let h = helpers();
     let g = grader_bin();

@@ -484,7 +484,8 @@ const SNAPSHOTS: &[(&str, &str, &str)] = &[
     ("crash", "02-hello-thread", "thread-panics"),
     ("sleep-reliance", "02-hello-thread", "sleep-instead-of-join"),
     ("not-concurrent", "03-many-threads", "join-per-spawn"),
-    ("deadlock", "06-channel-sum", "keeps-original-sender"),
+    ("data-race", "05-shared-counter", "load-then-store"),
+    ("deadlock", "07-bank-transfer", "lock-order-deadlock"),
     ("timeout", "01-sequential", "busy-loop"),
     ("resource-limit", "01-sequential", "floods-output"),
 ];

@@ -21,21 +21,28 @@ const MAX_LOCATIONS: usize = 6;
 pub fn render(submission: &Path, locations: &[SourceRef], color: bool) -> String {
     // One snippet a file, its places in line order; files in the order the
     // check named them, so the first place stays first.
-    let mut files: Vec<(&str, String)> = Vec::new();
-    let mut places: BTreeMap<&str, Vec<&SourceRef>> = BTreeMap::new();
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut places: BTreeMap<String, Vec<&SourceRef>> = BTreeMap::new();
     for loc in locations.iter().take(MAX_LOCATIONS) {
-        let file = loc.file.as_str();
-        if !places.contains_key(file) {
-            let Some(text) = read(submission, file) else {
+        // A detector may name a file by its name under `src/` alone
+        // (`lib.rs`, as the model checker's traces do); find it there too.
+        let Some(file) = [loc.file.clone(), format!("src/{}", loc.file)]
+            .into_iter()
+            .find(|f| files.iter().any(|(known, _)| known == f) || submission.join(f).is_file())
+        else {
+            continue;
+        };
+        if !files.iter().any(|(known, _)| *known == file) {
+            let Some(text) = read(submission, &file) else {
                 continue;
             };
-            files.push((file, text));
+            files.push((file.clone(), text));
         }
         places.entry(file).or_default().push(loc);
     }
     let mut groups = Vec::new();
     for (file, text) in &files {
-        let mut snippet = Snippet::source(text.as_str()).path(*file);
+        let mut snippet = Snippet::source(text.as_str()).path(file.as_str());
         let mut any = false;
         for loc in &places[file] {
             if let Some(span) = line_span(text, loc.line) {
@@ -149,6 +156,13 @@ mod tests {
             false,
         );
         assert!(out.contains("spawned here"), "{out}");
+    }
+
+    #[test]
+    fn a_file_named_by_its_name_under_src_is_found() {
+        let d = submission();
+        let out = render(d.path(), &[at("main.rs", 4, "spawned here")], false);
+        assert!(out.contains("src/main.rs:4:5"), "{out}");
     }
 
     #[test]

@@ -163,14 +163,43 @@ fn detect_v1(mounts: &[Mount]) -> Result<Support, String> {
 }
 
 /// Makes and removes a child cgroup: the only sure test of permission.
+/// Removes the empty cgroups of graders that died before they could (a
+/// grader killed mid-run never runs its clean-up).
 fn probe(parents: &[PathBuf]) -> Result<(), String> {
     for parent in parents {
         let dir = parent.join(format!("grader-probe-{}", std::process::id()));
         std::fs::create_dir(&dir)
             .map_err(|e| format!("cannot create a cgroup in {}: {e}", parent.display()))?;
         let _ = std::fs::remove_dir(&dir);
+        remove_stale(parent);
     }
     Ok(())
+}
+
+/// `grader-<pid>-<n>` cgroups whose grader is gone and that hold no process.
+fn remove_stale(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("grader-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only tests whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        let empty = std::fs::read_to_string(entry.path().join("cgroup.procs"))
+            .is_ok_and(|procs| procs.trim().is_empty());
+        if !alive && empty {
+            let _ = std::fs::remove_dir(entry.path());
+        }
+    }
 }
 
 /// The cgroup(s) of one run; removed (after killing what is left in them)
@@ -302,13 +331,13 @@ impl RunCgroup {
 impl Drop for RunCgroup {
     fn drop(&mut self) {
         self.kill_all();
+        // A just-killed process may still be leaving the cgroup (one that
+        // filled its memory takes a while to free it). What is still there
+        // after a second is removed by the next grader (`remove_stale`).
+        let deadline = Instant::now() + Duration::from_secs(1);
         for dir in &self.dirs {
-            // A just-killed process may still be leaving the cgroup.
-            for _ in 0..50 {
-                if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(2));
+            while std::fs::remove_dir(dir).is_err() && dir.exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
             }
         }
     }

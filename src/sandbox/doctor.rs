@@ -137,6 +137,13 @@ fn machine_facts() -> Vec<String> {
             Ok(s) => format!("cgroups: {}", s.describe()),
             Err(e) => format!("cgroups: {e}"),
         });
+        if euid == 0 {
+            facts.push(
+                "uid per run: only where the run's folder and program are reachable by other \
+                 users (a course tree under a 0700 home keeps uid 0, and its report says so)"
+                    .to_string(),
+            );
+        }
     }
     #[cfg(not(target_os = "linux"))]
     facts.push(

@@ -207,7 +207,10 @@ impl Report {
 /// holds on its own (`grader __run --without ...`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
-    /// Mechanisms not to use even where the machine gives them.
+    /// Mechanisms not to use even where the machine gives them. The three
+    /// namespaces come and go together: leaving out `user-namespace` leaves
+    /// out the network and PID namespaces too. Leaving out `launcher` leaves
+    /// out every mechanism but `rlimits`, which the launcher carries.
     pub without: Vec<Mechanism>,
 }
 
