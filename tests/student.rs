@@ -485,7 +485,7 @@ const SNAPSHOTS: &[(&str, &str, &str)] = &[
     ("sleep-reliance", "02-hello-thread", "sleep-instead-of-join"),
     ("not-concurrent", "03-many-threads", "join-per-spawn"),
     ("data-race", "05-shared-counter", "load-then-store"),
-    ("deadlock", "07-bank-transfer", "lock-order-deadlock"),
+    ("deadlock", "06-channel-sum", "keeps-original-sender"),
     ("timeout", "01-sequential", "busy-loop"),
     ("resource-limit", "01-sequential", "floods-output"),
 ];

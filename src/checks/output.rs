@@ -390,7 +390,12 @@ pub fn judge_termination(name: &str, points: u32, run: &Outcome) -> Option<Check
                 .to_string(),
         ),
         Termination::Exited(101) => match panic_message(&stderr) {
-            Some(p) => fail(Category::Crash, format!("the program panicked: {p}")),
+            Some(p) => fail(Category::Crash, format!("the program panicked: {p}")).map(|o| {
+                match panic_location(&stderr) {
+                    Some((file, line)) => o.at(file, line, "the first panic"),
+                    None => o,
+                }
+            }),
             None => fail(
                 Category::Crash,
                 "the program panicked (exit status 101)".to_string(),
@@ -458,6 +463,17 @@ pub fn panic_message(stderr: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The first panic's place, when it is in the submission's own sources
+/// (`src/main.rs:6:33` → `("src/main.rs", 6)`).
+pub fn panic_location(stderr: &str) -> Option<(String, usize)> {
+    let (_, at) = stderr.lines().find_map(|l| l.split_once("panicked at "))?;
+    let mut parts = at.trim_end_matches(':').rsplitn(3, ':');
+    let _column = parts.next()?;
+    let line: usize = parts.next()?.parse().ok()?;
+    let file = parts.next()?;
+    (file.starts_with("src/") && !file.contains("..")).then(|| (file.to_string(), line))
 }
 
 fn tail_lines(text: &str, n: usize) -> String {
@@ -582,6 +598,7 @@ mod tests {
     #[test]
     fn panic_messages_are_found() {
         let stderr = "\nthread 'main' (4242) panicked at src/main.rs:4:5:\nboom\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(panic_location(stderr), Some(("src/main.rs".to_string(), 4)));
         assert_eq!(
             panic_message(stderr).unwrap(),
             "boom (in thread 'main' at src/main.rs:4:5)"

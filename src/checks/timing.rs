@@ -234,11 +234,15 @@ pub fn timeline(trace: &Trace) -> String {
         let _ = writeln!(out, "{}", parts.join(", "));
     }
     for s in trace.sleeps.iter().filter(|s| s.thread == Some(0)) {
+        let slept = if s.effective_ns == 0 {
+            "skipped".to_string()
+        } else {
+            format!("slept {}", ms(s.effective_ns))
+        };
         let _ = writeln!(
             out,
-            "  main: asked to sleep {} (slept {})",
-            ms(s.requested_ns),
-            ms(s.effective_ns)
+            "  main: asked to sleep {} ({slept})",
+            ms(s.requested_ns)
         );
     }
     if let Some(exit) = &trace.exit {

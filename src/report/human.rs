@@ -1,7 +1,8 @@
-//! Human output for one graded submission: one line a check, then, for each
-//! failure, what the detector saw (its details), where in the student's own
-//! code (their lines, underlined), what the category means, what to do
-//! instead, and which part of the lesson to reread.
+//! Human output for one graded submission: one line a check; then, for each
+//! failure, what the detector saw (its details) and where in the student's
+//! own code (their lines, underlined); then, once for each category that
+//! failed, what it means, what to do instead, and which part of the lesson
+//! to reread.
 //!
 //! The words come from [`teach`](super::teach), the underlined lines from
 //! [`snippet`](super::snippet); this module only lays them out. It reads
@@ -67,10 +68,22 @@ pub fn write(
             c.name, c.message
         )?;
     }
+    let failed: Vec<&CheckOutcome> = result
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .collect();
+    for c in &failed {
+        failure(out, page, c, style)?;
+    }
+    // The lessons last, once a category, after everything they explain.
     let mut explained: Vec<Category> = Vec::new();
-    for c in result.checks.iter().filter(|c| c.status == Status::Fail) {
-        writeln!(out)?;
-        failure(out, page, c, &mut explained, style)?;
+    for category in failed.iter().filter_map(|c| c.category) {
+        if !explained.contains(&category) {
+            explained.push(category);
+            writeln!(out)?;
+            lesson(out, page, category, style)?;
+        }
     }
     writeln!(out)?;
     let verdict = match result.status {
@@ -101,31 +114,13 @@ pub fn write(
     Ok(())
 }
 
-/// One failed check: lead-ins, details, the student's lines, the lesson.
-fn failure(
-    out: &mut impl Write,
-    page: &Page,
-    c: &CheckOutcome,
-    explained: &mut Vec<Category>,
-    style: Style,
-) -> io::Result<()> {
-    let cat = c.category.map(|c| c.to_string()).unwrap_or_default();
-    writeln!(
-        out,
-        "{} {}",
-        style.red(&format!("✗ {}", c.name)),
-        style.dim(&format!("({cat})"))
-    )?;
-    if c.category == Some(Category::CompileError) {
-        for lead in teach::compile_lead_ins(&c.details) {
-            for line in wrap(&lead, "  → ", "    ") {
-                writeln!(out, "{}", style.bold(&line))?;
-            }
-        }
-    }
-    for line in c.details.trim_end().lines() {
-        writeln!(out, "  {line}")?;
-    }
+/// One failed check: lead-ins, details, the student's lines; nothing at
+/// all when there is nothing to add to its line above.
+fn failure(out: &mut impl Write, page: &Page, c: &CheckOutcome, style: Style) -> io::Result<()> {
+    let leads = match c.category {
+        Some(Category::CompileError) => teach::compile_lead_ins(&c.details),
+        _ => Vec::new(),
+    };
     // rustc's own report already shows its lines; show only the places it
     // did not.
     let places: Vec<_> = c
@@ -135,25 +130,41 @@ fn failure(
         .cloned()
         .collect();
     let snippet = snippet::render(page.submission, &places, style.color);
+    let details = c.details.trim_end();
+    if leads.is_empty() && details.trim().is_empty() && snippet.is_empty() {
+        return Ok(());
+    }
+    let cat = c.category.map(|c| c.to_string()).unwrap_or_default();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} {}",
+        style.red(&format!("✗ {}", c.name)),
+        style.dim(&format!("({cat})"))
+    )?;
+    for lead in leads {
+        for line in wrap(&lead, "  → ", "    ") {
+            writeln!(out, "{}", style.bold(&line))?;
+        }
+    }
+    for line in details.lines() {
+        writeln!(out, "  {line}")?;
+    }
     if !snippet.is_empty() {
-        if !c.details.trim().is_empty() {
+        if !details.trim().is_empty() {
             writeln!(out)?;
         }
         for line in snippet.lines() {
             writeln!(out, "  {line}")?;
         }
     }
-    let Some(category) = c.category else {
-        return Ok(());
-    };
-    if explained.contains(&category) {
-        return Ok(());
-    }
-    explained.push(category);
+    Ok(())
+}
+
+/// What a category means, what to do instead, what to reread.
+fn lesson(out: &mut impl Write, page: &Page, category: Category, style: Style) -> io::Result<()> {
     let lesson = teach::lesson(category);
-    if !c.details.trim().is_empty() || !snippet.is_empty() {
-        writeln!(out)?;
-    }
+    writeln!(out, "{}", style.red(&format!("[{category}]")))?;
     for (head, text) in [
         ("What happened: ", lesson.means),
         ("What to do: ", lesson.instead),
@@ -169,8 +180,7 @@ fn failure(
             }
         }
     }
-    writeln!(out, "  {}", style.dim(&reread(page, lesson.part)))?;
-    Ok(())
+    writeln!(out, "  {}", style.dim(&reread(page, lesson.part)))
 }
 
 /// "Reread …": the lesson part and the README that teaches it.
