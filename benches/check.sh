@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-7}
 cargo build --release --quiet
-G=$PWD/target/release/grader
+G=${CARGO_TARGET_DIR:-$PWD/target}/release/grader
 RUSTC=$(rustc --print sysroot)/bin/rustc
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -45,11 +45,23 @@ pub struct Toolchain {
 }
 
 impl Toolchain {
-    /// `$RUSTC` or `rustc` from `PATH`, resolved once to the toolchain's own
-    /// binary so each call skips the rustup proxy.
+    /// `$RUSTC` when set; otherwise the toolchain that built the grader,
+    /// when it is still installed; otherwise `rustc` from `PATH`. Resolved
+    /// once to the toolchain's own binary so each call skips the rustup
+    /// proxy.
     pub fn detect() -> Result<&'static Toolchain, CompileError> {
         static TC: OnceLock<Result<Toolchain, String>> = OnceLock::new();
         TC.get_or_init(|| {
+            let built_with = PathBuf::from(env!("GRADER_BUILD_SYSROOT"));
+            if std::env::var_os("RUSTC").is_none()
+                && !built_with.as_os_str().is_empty()
+                && built_with.join("bin").join("rustc").is_file()
+            {
+                return Ok(Toolchain {
+                    rustc: built_with.join("bin").join("rustc"),
+                    sysroot: built_with,
+                });
+            }
             let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
             let out = std::process::Command::new(&rustc)
                 .args(["--print", "sysroot"])
