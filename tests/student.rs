@@ -484,7 +484,9 @@ const SNAPSHOTS: &[(&str, &str, &str)] = &[
     ("crash", "02-hello-thread", "thread-panics"),
     ("sleep-reliance", "02-hello-thread", "sleep-instead-of-join"),
     ("not-concurrent", "03-many-threads", "join-per-spawn"),
-    ("data-race", "05-shared-counter", "load-then-store"),
+    // Its program always prints the right total (the torn read needs a
+    // `total()` during transfers), so only the model check fails.
+    ("data-race", "07-bank-transfer", "torn-total-atomics"),
     ("deadlock", "06-channel-sum", "keeps-original-sender"),
     ("timeout", "01-sequential", "busy-loop"),
     ("resource-limit", "01-sequential", "floods-output"),
