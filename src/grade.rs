@@ -432,14 +432,10 @@ fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, Grade
                 && let Some(alive) = run.trace.as_ref().and_then(|t| t.alive_at_exit())
                 && !alive.is_empty()
             {
-                let threads: Vec<String> = alive.iter().map(|t| t.to_string()).collect();
                 outcome.category = Some(Category::EarlyExit);
                 outcome.message = format!(
-                    "main returned while thread{} {} {} still running, and {} work was lost: {}",
-                    if alive.len() == 1 { "" } else { "s" },
-                    threads.join(", "),
-                    if alive.len() == 1 { "was" } else { "were" },
-                    if alive.len() == 1 { "its" } else { "their" },
+                    "{}: {}",
+                    checks::timing::early_exit(&alive),
                     outcome.message
                 );
             }

@@ -438,70 +438,55 @@ fn helpers() -> Helpers {
 
 // ------------------------------------------------- graded submissions
 
-#[test]
-fn a_thread_bomb_is_a_resource_limit() {
-    let g = Graded::new("01-bomb", &spec_with(&["done"], 10_000, "tasks = 300\n"));
-    let (code, v, took) = g.grade(
-        "01-bomb",
-        &[(
-            "src/main.rs",
-            "fn main() {\n    let mut handles = Vec::new();\n    loop {\n        handles.push(std::thread::spawn(|| std::thread::park()));\n    }\n}\n",
-        )],
-    );
+/// Grades a one-file program under extra limits; it must fail with
+/// `resource-limit` within `max_secs`.
+#[track_caller]
+fn assert_resource_limit(id: &str, limits: &str, main_rs: &str, max_secs: f64) {
+    let g = Graded::new(id, &spec_with(&["done"], 10_000, limits));
+    let (code, v, took) = g.grade(id, &[("src/main.rs", main_rs)]);
     assert_eq!(code, 1);
     assert_eq!(categories(&v), ["resource-limit"], "{v:#}");
-    assert!(took < 8.0, "took {took} s");
+    assert!(took < max_secs, "took {took} s");
+}
+
+#[test]
+fn a_thread_bomb_is_a_resource_limit() {
+    assert_resource_limit(
+        "01-bomb",
+        "tasks = 300\n",
+        "fn main() {\n    let mut handles = Vec::new();\n    loop {\n        handles.push(std::thread::spawn(|| std::thread::park()));\n    }\n}\n",
+        8.0,
+    );
 }
 
 #[test]
 fn a_20_gb_allocation_is_a_resource_limit() {
-    let g = Graded::new(
+    assert_resource_limit(
         "01-alloc",
-        &spec_with(&["done"], 10_000, "memory_mb = 256\n"),
+        "memory_mb = 256\n",
+        "fn main() {\n    let v = vec![1u8; 20 << 30];\n    println!(\"{}\", v[v.len() / 2]);\n}\n",
+        10.0,
     );
-    let (code, v, took) = g.grade(
-        "01-alloc",
-        &[(
-            "src/main.rs",
-            "fn main() {\n    let v = vec![1u8; 20 << 30];\n    println!(\"{}\", v[v.len() / 2]);\n}\n",
-        )],
-    );
-    assert_eq!(code, 1);
-    assert_eq!(categories(&v), ["resource-limit"], "{v:#}");
-    assert!(took < 10.0, "took {took} s");
 }
 
 #[test]
 fn endless_stdout_is_a_resource_limit() {
-    let g = Graded::new("01-flood", &spec_with(&["done"], 10_000, ""));
-    let (code, v, took) = g.grade(
+    assert_resource_limit(
         "01-flood",
-        &[(
-            "src/main.rs",
-            "fn main() { loop { println!(\"PASS score 10/10\"); } }\n",
-        )],
+        "",
+        "fn main() { loop { println!(\"PASS score 10/10\"); } }\n",
+        8.0,
     );
-    assert_eq!(code, 1);
-    assert_eq!(categories(&v), ["resource-limit"], "{v:#}");
-    assert!(took < 8.0, "took {took} s");
 }
 
 #[test]
 fn a_10_gb_file_is_a_resource_limit() {
-    let g = Graded::new(
+    assert_resource_limit(
         "01-file",
-        &spec_with(&["done"], 10_000, "file_bytes = 4194304\n"),
+        "file_bytes = 4194304\n",
+        "use std::io::Write;\nfn main() {\n    let mut f = std::fs::File::create(\"big\").unwrap();\n    let chunk = vec![7u8; 1 << 20];\n    for _ in 0..10 * 1024 {\n        f.write_all(&chunk).unwrap();\n    }\n    println!(\"done\");\n}\n",
+        8.0,
     );
-    let (code, v, took) = g.grade(
-        "01-file",
-        &[(
-            "src/main.rs",
-            "use std::io::Write;\nfn main() {\n    let mut f = std::fs::File::create(\"big\").unwrap();\n    let chunk = vec![7u8; 1 << 20];\n    for _ in 0..10 * 1024 {\n        f.write_all(&chunk).unwrap();\n    }\n    println!(\"done\");\n}\n",
-        )],
-    );
-    assert_eq!(code, 1);
-    assert_eq!(categories(&v), ["resource-limit"], "{v:#}");
-    assert!(took < 8.0, "took {took} s");
 }
 
 #[test]

@@ -135,16 +135,11 @@ fn explain(
         return out;
     }
     if let Some(alive) = trace.alive_at_exit().filter(|a| !a.is_empty()) {
-        let threads = thread_list(&alive);
         return CheckOutcome::fail(
             name,
             points,
             Category::EarlyExit,
-            format!(
-                "main returned while {threads} {} still running, and {} work was lost: {under}, {lost}",
-                if alive.len() == 1 { "was" } else { "were" },
-                if alive.len() == 1 { "its" } else { "their" },
-            ),
+            format!("{}: {under}, {lost}", early_exit(&alive)),
         );
     }
     if let Some(s) = trace
@@ -199,6 +194,16 @@ fn ms(ns: u64) -> String {
     } else {
         format!("{} µs", ns / 1_000)
     }
+}
+
+/// "main returned while thread 1 was still running, and its work was lost".
+pub fn early_exit(alive: &[usize]) -> String {
+    format!(
+        "main returned while {} {} still running, and {} work was lost",
+        thread_list(alive),
+        if alive.len() == 1 { "was" } else { "were" },
+        if alive.len() == 1 { "its" } else { "their" },
+    )
 }
 
 fn thread_list(threads: &[usize]) -> String {
