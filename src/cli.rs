@@ -120,6 +120,19 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Scaffolds a new exercise: its starter, its reference solution and
+    /// its grader folder (a commented spec; for a library, a unit test and
+    /// a model scenario), ready for `grader verify --exercise <ID>`.
+    New {
+        /// The new exercise's id, e.g. `09-thread-pool`.
+        id: String,
+        /// A program (`bin`) or a library with a program (`lib+bin`).
+        #[arg(long, value_enum, default_value_t = NewKind::Bin)]
+        kind: NewKind,
+    },
+    /// Prints the JSON Schema of `graders/<id>/spec.toml`, for editors
+    /// (Taplo, Even Better TOML) to complete and check specs.
+    Schema,
     /// Which sandbox layers this machine gives, why not the others, and
     /// what the sandbox costs a run.
     Doctor {
@@ -146,4 +159,12 @@ pub enum Format {
     Github,
     /// Gradescope's results.json.
     Gradescope,
+}
+
+/// The kinds `grader new` scaffolds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NewKind {
+    Bin,
+    #[value(name = "lib+bin")]
+    LibBin,
 }

@@ -47,6 +47,10 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             return Ok(sandbox::doctor::print(&mut out, &diagnosis, &require)?);
         }
         Command::SandboxRun(args) => return Ok(sandbox::doctor::run_one(&mut out, &args)?),
+        Command::Schema => {
+            out.write_all(crate::scaffold::schema_json().as_bytes())?;
+            return Ok(0);
+        }
         _ => {}
     }
     let project = Project::locate(cli.root.as_deref())?;
@@ -148,6 +152,24 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             out: out_dir,
         } => batch::merge::run(&project, &inputs, &out_dir, &mut out),
         Command::Pack { out: file } => batch::pack::run(&project, file, &mut out),
-        Command::Doctor { .. } | Command::SandboxRun(_) => unreachable!("handled above"),
+        Command::New { id, kind } => {
+            let kind = match kind {
+                crate::cli::NewKind::Bin => crate::spec::Kind::Bin,
+                crate::cli::NewKind::LibBin => crate::spec::Kind::LibBin,
+            };
+            let files = crate::scaffold::create(&project, &id, kind).map_err(Error::Other)?;
+            for f in &files {
+                writeln!(out, "{} {f}", style.green("created"))?;
+            }
+            writeln!(
+                out,
+                "\nnext: `grader verify --exercise {id}` (the solution passes, the starter fails), \
+                 then make the three your own"
+            )?;
+            Ok(0)
+        }
+        Command::Doctor { .. } | Command::SandboxRun(_) | Command::Schema => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -241,13 +241,15 @@ impl Context<'_> {
         Ok(self.perturbed.as_deref().expect("set above"))
     }
 
-    /// Every output rule of the exercise.
+    /// Every output rule of the exercise that applies in perturbed runs.
     fn output_rules(&self) -> Vec<Rule> {
         self.spec
             .checks
             .iter()
             .filter_map(|c| match c {
-                CheckSpec::Output { rules, .. } => Some(rules.clone()),
+                CheckSpec::Output { rules, .. } => {
+                    Some(rules.iter().filter_map(Rule::for_perturbed))
+                }
                 _ => None,
             })
             .flatten()
@@ -423,6 +425,7 @@ fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, Grade
             name,
             points,
             rules,
+            ..
         } => {
             let run = ctx.baseline()?;
             let mut outcome = checks::output::judge_run(name, *points, rules, &run.outcome);

@@ -21,6 +21,9 @@ pub enum SpecError {
     },
     #[error("malformed spec {path}: {message}")]
     Parse { path: PathBuf, message: String },
+    /// A TOML or field error, rendered with its place and snippet.
+    #[error("malformed spec {0}")]
+    Located(String),
     #[error("spec {path} has format_version {found}, this grader reads version {FORMAT_VERSION}")]
     Version { path: PathBuf, found: u32 },
     #[error("spec {path}: {message}")]
@@ -28,8 +31,9 @@ pub enum SpecError {
 }
 
 /// One exercise, as described by `graders/<id>/spec.toml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "grader exercise spec (graders/<id>/spec.toml)")]
 pub struct ExerciseSpec {
     /// Must equal [`FORMAT_VERSION`].
     pub format_version: u32,
@@ -41,6 +45,10 @@ pub struct ExerciseSpec {
     pub kind: Kind,
     /// Shown by `grader hint <id>`.
     pub hint: String,
+    /// What `grader verify` expects of the starter: it builds and fails
+    /// grading (`fails`, the default), or it does not build (`compile-error`).
+    #[serde(default)]
+    pub starter: StarterExpect,
     #[serde(default)]
     pub limits: Limits,
     /// The checks, in the order they are reported.
@@ -49,13 +57,15 @@ pub struct ExerciseSpec {
 
     /// Filled in by [`ExerciseSpec::load`]: the exercise id (folder name).
     #[serde(skip)]
+    #[schemars(skip)]
     pub id: String,
     /// Filled in by [`ExerciseSpec::load`]: `graders/<id>/`.
     #[serde(skip)]
+    #[schemars(skip)]
     pub dir: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum Kind {
     #[serde(rename = "bin")]
     Bin,
@@ -64,7 +74,7 @@ pub enum Kind {
 }
 
 /// Limits of one run of the student's program.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Wall-clock limit of one run.
@@ -95,7 +105,7 @@ impl Default for Limits {
 }
 
 /// One check and its points. `kind` selects the detector.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum CheckSpec {
     /// Run the program once at normal timing and match its output.
@@ -103,6 +113,10 @@ pub enum CheckSpec {
         name: String,
         points: u32,
         rules: Vec<Rule>,
+        /// Whether every output line must be one the rules name (the
+        /// default); `false` allows lines beyond the rules.
+        #[serde(default = "yes")]
+        exact: bool,
     },
     /// Run the program again with timing perturbed (sleeps shortened or
     /// inverted, thread starts delayed) and match the output of every
@@ -112,7 +126,10 @@ pub enum CheckSpec {
         name: String,
         points: u32,
         /// The perturbed runs (default: [`crate::perturb::default_profiles`]).
+        /// Each is a table such as `{ name = "late", sleep_scale = 0,
+        /// spawn_delay_ms = 20 }`; see the README's "Timing and threads".
         #[serde(default)]
+        #[schemars(with = "Option<Vec<std::collections::BTreeMap<String, serde_json::Value>>>")]
         profiles: Option<Vec<crate::perturb::Profile>>,
     },
     /// What the thread trace of the normal run must show (`not-concurrent`
@@ -234,7 +251,10 @@ impl CheckSpec {
 
 /// An output rule, made for concurrent programs: most rules say nothing of
 /// the order of lines that threads print at the same time.
-#[derive(Debug, Clone, Deserialize)]
+///
+/// A rule that names one line takes it either exactly (`line`) or as a
+/// regular expression (`pattern`); exactly one of the two is given.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Rule {
     /// The output is exactly these lines, in this order.
@@ -243,20 +263,239 @@ pub enum Rule {
     /// none extra, each as often as listed).
     Unordered { lines: Vec<String> },
     /// This line appears exactly once.
-    Once { line: String },
+    Once {
+        #[serde(default)]
+        line: Option<String>,
+        #[serde(default)]
+        pattern: Option<String>,
+    },
     /// This line is the last line.
-    Last { line: String },
+    Last {
+        #[serde(default)]
+        line: Option<String>,
+        #[serde(default)]
+        pattern: Option<String>,
+    },
     /// This line is the first line.
-    First { line: String },
+    First {
+        #[serde(default)]
+        line: Option<String>,
+        #[serde(default)]
+        pattern: Option<String>,
+    },
     /// Every occurrence of `first` comes before every occurrence of `then`
-    /// (both must appear).
-    Before { first: String, then: String },
+    /// (both must appear). Either side may be a pattern instead
+    /// (`first_pattern`, `then_pattern`).
+    Before {
+        #[serde(default)]
+        first: Option<String>,
+        #[serde(default)]
+        first_pattern: Option<String>,
+        #[serde(default)]
+        then: Option<String>,
+        #[serde(default)]
+        then_pattern: Option<String>,
+    },
     /// Exactly `count` lines (default: at least one) match the pattern.
+    /// With `min`, `max` or `equals`, the pattern's first capture group (or
+    /// the group named `value`) is read as a number and compared, on every
+    /// matching line or only on the last (`apply = "last"`).
     Regex {
         pattern: String,
         #[serde(default)]
         count: Option<usize>,
+        #[serde(default)]
+        min: Option<f64>,
+        #[serde(default)]
+        max: Option<f64>,
+        #[serde(default)]
+        equals: Option<f64>,
+        #[serde(default)]
+        apply: Apply,
+        /// `false` keeps this rule out of the perturbed runs of a `timing`
+        /// check (for values that depend on timing itself).
+        #[serde(default = "yes")]
+        perturbed: bool,
     },
+    /// At least one of these lists of rules holds (say, two wordings of the
+    /// same line).
+    AnyOf { of: Vec<Vec<Rule>> },
+    /// Every line of the output is one that `rules` name. Added by the spec
+    /// loader for an `output` check with `exact = true`; not written in specs.
+    #[serde(skip)]
+    Exact { rules: Vec<Rule> },
+}
+
+/// Which matching lines a numeric bound applies to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Apply {
+    /// Every matching line.
+    #[default]
+    Every,
+    /// The last matching line only.
+    Last,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One line a rule names: exactly, or by a pattern.
+#[derive(Debug, Clone)]
+pub enum LineMatch {
+    Exact(String),
+    Pattern(regex::Regex),
+}
+
+impl LineMatch {
+    fn new(line: &Option<String>, pattern: &Option<String>) -> Result<LineMatch, String> {
+        match (line, pattern) {
+            (Some(l), None) => Ok(LineMatch::Exact(l.clone())),
+            (None, Some(p)) => regex::Regex::new(p)
+                .map(LineMatch::Pattern)
+                .map_err(|e| format!("bad regex: {}", one_line(&e.to_string()))),
+            (Some(_), Some(_)) => Err("give either a line or a pattern, not both".into()),
+            (None, None) => Err("needs a line or a pattern".into()),
+        }
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            LineMatch::Exact(l) => l == text,
+            LineMatch::Pattern(re) => re.is_match(text),
+        }
+    }
+}
+
+impl std::fmt::Display for LineMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineMatch::Exact(l) => write!(f, "`{l}`"),
+            LineMatch::Pattern(re) => write!(f, "a line matching /{}/", re.as_str()),
+        }
+    }
+}
+
+impl Rule {
+    /// The one line of `once`, `first` and `last` (validated at load time).
+    pub fn line_match(&self) -> Option<Result<LineMatch, String>> {
+        match self {
+            Rule::Once { line, pattern }
+            | Rule::Last { line, pattern }
+            | Rule::First { line, pattern } => Some(LineMatch::new(line, pattern)),
+            _ => None,
+        }
+    }
+
+    /// The two sides of `before`.
+    pub fn before_sides(&self) -> Option<Result<(LineMatch, LineMatch), String>> {
+        match self {
+            Rule::Before {
+                first,
+                first_pattern,
+                then,
+                then_pattern,
+            } => Some(
+                LineMatch::new(first, first_pattern)
+                    .map_err(|e| format!("`first`: {e}"))
+                    .and_then(|a| {
+                        LineMatch::new(then, then_pattern)
+                            .map(|b| (a, b))
+                            .map_err(|e| format!("`then`: {e}"))
+                    }),
+            ),
+            _ => None,
+        }
+    }
+
+    /// This rule as it applies in a perturbed run: rules marked
+    /// `perturbed = false` drop out (inside `any-of` too).
+    pub fn for_perturbed(&self) -> Option<Rule> {
+        match self {
+            Rule::Regex {
+                perturbed: false, ..
+            } => None,
+            Rule::AnyOf { of } => {
+                let of: Vec<Vec<Rule>> = of
+                    .iter()
+                    .map(|alt| alt.iter().filter_map(Rule::for_perturbed).collect())
+                    .collect();
+                // An alternative emptied by the filter holds trivially.
+                if of.iter().any(Vec::is_empty) {
+                    None
+                } else {
+                    Some(Rule::AnyOf { of })
+                }
+            }
+            other => Some(other.clone()),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let regex = |p: &str| {
+            regex::Regex::new(p).map_err(|e| format!("bad regex: {}", one_line(&e.to_string())))
+        };
+        match self {
+            Rule::Lines { lines } | Rule::Unordered { lines } if lines.is_empty() => {
+                Err("lists no lines".into())
+            }
+            Rule::Lines { .. } | Rule::Unordered { .. } => Ok(()),
+            Rule::Once { .. } | Rule::Last { .. } | Rule::First { .. } => {
+                self.line_match().expect("a one-line rule").map(|_| ())
+            }
+            Rule::Before { .. } => self.before_sides().expect("a before rule").map(|_| ()),
+            Rule::Regex {
+                pattern,
+                min,
+                max,
+                equals,
+                ..
+            } => {
+                let re = regex(pattern)?;
+                let bounded = min.is_some() || max.is_some() || equals.is_some();
+                if bounded && re.captures_len() < 2 {
+                    return Err(format!(
+                        "`min`, `max` and `equals` compare a number the pattern captures, \
+                         but /{pattern}/ has no capture group: write it as `(\\d+)`"
+                    ));
+                }
+                if let (Some(lo), Some(hi)) = (min, max)
+                    && lo > hi
+                {
+                    return Err(format!("`min` ({lo}) is above `max` ({hi})"));
+                }
+                Ok(())
+            }
+            Rule::AnyOf { of } => {
+                if of.len() < 2 {
+                    return Err("`any-of` needs at least two lists of rules in `of`".into());
+                }
+                for (i, alt) in of.iter().enumerate() {
+                    if alt.is_empty() {
+                        return Err(format!("`any-of`: alternative {} has no rules", i + 1));
+                    }
+                    for r in alt {
+                        r.validate()
+                            .map_err(|e| format!("`any-of`, alternative {}: {e}", i + 1))?;
+                    }
+                }
+                Ok(())
+            }
+            Rule::Exact { .. } => Ok(()),
+        }
+    }
+}
+
+/// What `verify` expects of the starter crate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StarterExpect {
+    /// The starter builds and fails grading (the default).
+    #[default]
+    Fails,
+    /// The starter is meant not to build (a fill-in-the-blanks exercise).
+    CompileError,
 }
 
 impl ExerciseSpec {
@@ -283,10 +522,14 @@ impl ExerciseSpec {
         struct VersionOnly {
             format_version: Option<u32>,
         }
-        let version: VersionOnly = toml::from_str(text).map_err(|e| SpecError::Parse {
-            path: path.to_path_buf(),
-            message: one_line(&e.to_string()),
-        })?;
+        let located = |e: toml::de::Error| {
+            SpecError::Located(crate::spec_error::render(
+                &path.display().to_string(),
+                text,
+                &e,
+            ))
+        };
+        let version: VersionOnly = toml::from_str(text).map_err(located)?;
         match version.format_version {
             Some(FORMAT_VERSION) => {}
             Some(found) => {
@@ -302,11 +545,17 @@ impl ExerciseSpec {
                 });
             }
         }
-        let spec: ExerciseSpec = toml::from_str(text).map_err(|e| SpecError::Parse {
-            path: path.to_path_buf(),
-            message: one_line(&e.to_string()),
-        })?;
+        let mut spec: ExerciseSpec = toml::from_str(text).map_err(located)?;
         spec.validate(path)?;
+        for check in &mut spec.checks {
+            if let CheckSpec::Output {
+                rules, exact: true, ..
+            } = check
+            {
+                let named = rules.clone();
+                rules.push(Rule::Exact { rules: named });
+            }
+        }
         Ok(spec)
     }
 
@@ -369,10 +618,9 @@ impl ExerciseSpec {
                     if rules.is_empty() {
                         return Err(invalid(format!("check `{name}` has no rules")));
                     }
-                    for rule in rules {
-                        if let Rule::Regex { pattern, .. } = rule {
-                            bad_regex(name, pattern)?;
-                        }
+                    for (i, rule) in rules.iter().enumerate() {
+                        rule.validate()
+                            .map_err(|e| invalid(format!("check `{name}`, rule {}: {e}", i + 1)))?;
                     }
                 }
                 CheckSpec::Timing { name, profiles, .. } => {

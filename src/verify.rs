@@ -1,6 +1,8 @@
 //! `grader verify`: the course's claims about itself, checked.
 //!
-//! Every reference solution passes with full points; every starter fails;
+//! Every reference solution passes with full points; every starter builds
+//! and fails (or, where its spec says `starter = "compile-error"`, does not
+//! build);
 //! every known-wrong fixture under `graders/<id>/wrong/<name>/` fails with
 //! the category its `expect.toml` names; every correct variant under
 //! `graders/<id>/variants/<name>/` passes. A regression in any detector
@@ -9,7 +11,7 @@
 use crate::checks::Category;
 use crate::grade::{GradeResult, Grader, ResultStatus};
 use crate::report::Style;
-use crate::spec::ExerciseSpec;
+use crate::spec::{ExerciseSpec, StarterExpect};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -18,8 +20,9 @@ use std::path::{Path, PathBuf};
 pub enum Claim {
     /// Pass with full points.
     Pass,
-    /// Fail (any category).
-    Fail,
+    /// Build, and fail grading (a starter: something to edit, not to fix
+    /// before it compiles).
+    BuildAndFail,
     /// Fail, with this category among the failing checks'.
     FailWith(Category),
 }
@@ -52,7 +55,10 @@ pub fn targets(grader: &Grader, spec: &ExerciseSpec) -> Result<Vec<Target>, Stri
         Target {
             label: "starter".into(),
             dir: grader.project.exercise_dir(id),
-            claim: Claim::Fail,
+            claim: match spec.starter {
+                StarterExpect::Fails => Claim::BuildAndFail,
+                StarterExpect::CompileError => Claim::FailWith(Category::CompileError),
+            },
         },
     ];
     for (name, dir) in subdirs(&spec.dir.join("wrong"))? {
@@ -109,8 +115,20 @@ pub fn judge(claim: &Claim, result: &GradeResult) -> Result<(), String> {
             result.max_score,
             cats(result)
         )),
-        Claim::Fail if result.status == ResultStatus::Fail => Ok(()),
-        Claim::Fail => Err("should fail, but passed".into()),
+        Claim::BuildAndFail if result.categories.contains(&Category::CompileError) => {
+            let why = result
+                .checks
+                .iter()
+                .find(|c| c.category == Some(Category::CompileError))
+                .map(|c| c.message.clone())
+                .unwrap_or_default();
+            Err(format!(
+                "starter does not compile: {why} (a starter must build and fail grading; \
+                 `starter = \"compile-error\"` in the spec says it is meant not to build)"
+            ))
+        }
+        Claim::BuildAndFail if result.status == ResultStatus::Fail => Ok(()),
+        Claim::BuildAndFail => Err("should fail, but passed".into()),
         Claim::FailWith(c)
             if result.status == ResultStatus::Fail && result.categories.contains(c) =>
         {
@@ -181,7 +199,7 @@ pub fn run(
         let (spec, target) = work[i];
         let claim = match &target.claim {
             Claim::Pass => "passes".to_string(),
-            Claim::Fail => "fails".to_string(),
+            Claim::BuildAndFail => "builds, fails".to_string(),
             Claim::FailWith(c) => format!("fails: {c}"),
         };
         match &v {

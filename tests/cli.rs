@@ -343,7 +343,15 @@ fn bad_input_to_the_grader_is_one_line_and_exit_2() {
         .arg(&ok)
         .output()
         .unwrap();
-    assert_one_line_error(&out, "malformed spec");
+    // A spec error is one line of its own, then the lines of the spec it
+    // points at.
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: malformed spec "), "{err}");
+    assert!(first.contains("spec.toml:2:"), "{err}");
+    assert!(err.contains("2 | title = "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 
     let empty = c.root().join("empty");
     std::fs::create_dir_all(empty.join("src")).unwrap();

@@ -4,6 +4,7 @@
 
 pub mod model;
 pub mod output;
+pub mod rules;
 pub mod threads;
 pub mod timing;
 
