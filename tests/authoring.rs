@@ -222,9 +222,13 @@ fn new_exercises_verify_at_once() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{out:?}");
-        for f in ["spec.toml"] {
-            assert!(c.root().join("graders").join(id).join(f).is_file());
-        }
+        assert!(
+            c.root()
+                .join("graders")
+                .join(id)
+                .join("spec.toml")
+                .is_file()
+        );
         let out = c
             .grader()
             .args(["--color", "never", "verify", "--exercise", id])
