@@ -21,7 +21,14 @@ const TOP_LEVEL: &[&str] = &[
 
 /// `path:line:col: message`, a snippet of the real lines, and a note.
 pub fn render(path: &str, text: &str, err: &toml::de::Error) -> String {
-    let message = err.message().trim().to_string();
+    // Some messages span lines ("invalid string\nexpected `\"`"): keep one.
+    let message = err
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
     let span = err
         .span()
         .map(|s| narrow(text, s, &message))
@@ -108,6 +115,12 @@ fn snippet(text: &str, span: &Range<usize>) -> String {
             let _ = writeln!(out, "{n:>width$} | {body}");
             let from = span.start.max(start) - start;
             let to = span.end.min(start + body.len()).max(span.start.max(start)) - start;
+            // An empty span (an error at the end of a line) still gets a caret.
+            let to = if to == from && n == first {
+                from + 1
+            } else {
+                to
+            };
             if to > from {
                 let pad: String = body[..from]
                     .chars()
@@ -117,13 +130,13 @@ fn snippet(text: &str, span: &Range<usize>) -> String {
                     out,
                     "{:width$} | {pad}{}",
                     "",
-                    "^".repeat(body[from..to].chars().count())
+                    "^".repeat(body.get(from..to).map_or(1, |t| t.chars().count().max(1)))
                 );
             }
         }
         start = end;
     }
-    out.trim_end().to_string()
+    out.trim_end_matches('\n').to_string()
 }
 
 fn likely_cause(text: &str, span: &Range<usize>, message: &str) -> Option<String> {
