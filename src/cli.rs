@@ -102,6 +102,23 @@ pub enum Command {
         #[arg(long)]
         regrade: bool,
     },
+    /// Grades one student's whole hand-in in one call (a Gradescope upload,
+    /// a GitHub Classroom repository): every exercise found in DIR (a clone
+    /// of the course, a folder per exercise, an archive, or one crate with
+    /// one `--exercise`); an expected exercise not found scores 0.
+    Handin {
+        /// The hand-in: a folder or a .zip/.tar.gz.
+        dir: PathBuf,
+        /// The exercises expected (default: every exercise of the course).
+        #[arg(long = "exercise", value_name = "ID")]
+        exercises: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Parallel gradings (default: the number of cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+    },
     /// Combines the outputs of `batch --shard` runs into the reports one
     /// run over the whole class writes.
     Merge {

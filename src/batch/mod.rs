@@ -17,6 +17,7 @@
 
 pub mod archive;
 mod discover;
+pub mod handin;
 pub mod merge;
 mod meter;
 pub mod pack;
@@ -47,6 +48,20 @@ pub struct ExerciseInfo {
     pub id: String,
     pub title: String,
     pub max_score: u32,
+    /// The lesson part it teaches, for the feedback's "Reread".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub lesson: String,
+}
+
+impl ExerciseInfo {
+    pub fn of(spec: &ExerciseSpec) -> ExerciseInfo {
+        ExerciseInfo {
+            id: spec.id.clone(),
+            title: spec.title.clone(),
+            max_score: spec.max_score(),
+            lesson: spec.lesson.clone(),
+        }
+    }
 }
 
 /// `OUT/results.json`: the results of SPEC §6 and what the other reports
@@ -206,9 +221,11 @@ pub fn run(grader: &Grader, opts: &Options, out: &mut impl Write) -> Result<u8, 
             grader.grade(spec, &f.dir)
         })) {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => GradeResult::error(&spec.id, format!("could not grade: {e}")),
-            Err(_) => GradeResult::error(&spec.id, "could not grade: the grader panicked".into()),
+            Ok(Err(e)) => GradeResult::error(&spec.id, e.to_string()),
+            Err(_) => GradeResult::error(&spec.id, "the grader panicked".into()),
         };
+        let mut result = result;
+        result.excerpts = report::feedback::excerpts(&result, &f.dir);
         let stored = store.put(key, &result);
         (result, stored)
     };
@@ -285,7 +302,7 @@ pub fn run(grader: &Grader, opts: &Options, out: &mut impl Write) -> Result<u8, 
 
 /// The folders of the course tree itself (`graders`, `solutions`, ...): in
 /// a student's clone of the course they are not submissions.
-fn course_folders(project: &Project) -> BTreeSet<String> {
+pub(crate) fn course_folders(project: &Project) -> BTreeSet<String> {
     let mut out: BTreeSet<String> = ["graders", "solutions", "src", "target", "tests", "benches"]
         .into_iter()
         .map(String::from)
@@ -307,15 +324,12 @@ fn exercise_infos(
     columns
         .iter()
         .map(|id| match &specs[id] {
-            Ok(s) => ExerciseInfo {
-                id: id.clone(),
-                title: s.title.clone(),
-                max_score: s.max_score(),
-            },
+            Ok(s) => ExerciseInfo::of(s),
             Err(_) => ExerciseInfo {
                 id: id.clone(),
                 title: String::new(),
                 max_score: 0,
+                lesson: String::new(),
             },
         })
         .collect()
