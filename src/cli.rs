@@ -101,6 +101,16 @@ pub enum Command {
         /// Grade everything again, ignoring stored results.
         #[arg(long)]
         regrade: bool,
+        /// A CSV mapping submission folders to LMS identities: a `folder`
+        /// column and identity columns (Canvas: `Student`, `ID`, `SIS User
+        /// ID`, `SIS Login ID`, `Section`; Moodle: `email`, `idnumber`,
+        /// `username`), added to grades.csv.
+        #[arg(long, value_name = "FILE")]
+        roster: Option<PathBuf>,
+        /// Also write gradebook.csv in the layout this LMS imports (needs
+        /// --roster).
+        #[arg(long, value_enum, requires = "roster")]
+        gradebook: Option<crate::report::csv::Gradebook>,
     },
     /// Grades one student's whole hand-in in one call (a Gradescope upload,
     /// a GitHub Classroom repository): every exercise found in DIR (a clone

@@ -147,6 +147,8 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             exercises,
             shard,
             regrade,
+            roster,
+            gradebook,
         } => {
             let grader = Grader::new(project.clone())?;
             let opts = batch::Options {
@@ -156,6 +158,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 exercises,
                 shard,
                 regrade,
+                gradebook: batch::gradebooks(roster.as_deref(), gradebook).map_err(Error::Other)?,
             };
             batch::run(&grader, &opts, &mut out)
         }

@@ -12,7 +12,8 @@
 //! empty submission (no `src/main.rs` or `src/lib.rs`), a link, an archive
 //! refused by [`archive::unpack`], a stray file — each becomes a
 //! [`Skipped`] entry with a reason. Only hidden entries (`.git`,
-//! `.DS_Store`, a zip's `__MACOSX`) are passed over, and in a clone, the
+//! `.DS_Store`, a zip's `__MACOSX`) and the grader's own output folders
+//! (`--out` inside the class folder) are passed over, and in a clone, the
 //! course repository's own folders (`graders/`, `solutions/`, ...).
 //! Submissions of exercises not chosen with `--exercise` are left out, as
 //! asked.
@@ -69,6 +70,8 @@ pub struct Options<'a> {
     /// Folder names of the course repository itself; in a student's clone
     /// they are not submissions.
     pub course_folders: BTreeSet<String>,
+    /// Folders that are never submissions (the batch's own `--out`).
+    pub exclude: Vec<PathBuf>,
 }
 
 /// A top-level entry of the class folder.
@@ -95,7 +98,7 @@ pub fn discover(class_dir: &Path, opts: &Options) -> io::Result<Class> {
             }
             continue;
         };
-        if hidden(&name) {
+        if hidden(&name) || grader_output(&e.path(), &opts.exclude) {
             continue;
         }
         let meta = fs::symlink_metadata(e.path())?;
@@ -256,6 +259,14 @@ pub fn crate_root(dir: &Path) -> Option<(PathBuf, Option<String>)> {
         }
         _ => None,
     }
+}
+
+/// Whether `path` is the grader's own output (the `--out` of this batch,
+/// or a folder a batch wrote reports into): passed over, never a student.
+fn grader_output(path: &Path, exclude: &[PathBuf]) -> bool {
+    let is_file = |f: &str| fs::symlink_metadata(path.join(f)).is_ok_and(|m| m.is_file());
+    path.canonicalize().is_ok_and(|p| exclude.contains(&p))
+        || (is_file("results.json") && is_file("report.html"))
 }
 
 fn hidden(name: &str) -> bool {

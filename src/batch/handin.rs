@@ -106,6 +106,7 @@ pub fn run(
             shard: None,
             scratch: &scratch,
             course_folders: super::course_folders(project),
+            exclude: Vec::new(),
         },
     )
     .map_err(|e| Error::Other(format!("cannot read {}: {e}", opts.dir.display())))?;

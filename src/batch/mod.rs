@@ -124,6 +124,15 @@ pub struct Options {
     pub shard: Option<Shard>,
     /// Grade everything again, ignoring stored results.
     pub regrade: bool,
+    /// `--roster` and `--gradebook`.
+    pub gradebook: Gradebooks,
+}
+
+/// What `grades.csv` and `gradebook.csv` add from the LMS's side.
+#[derive(Debug, Clone, Default)]
+pub struct Gradebooks {
+    pub roster: Option<report::csv::Roster>,
+    pub layout: Option<report::csv::Gradebook>,
 }
 
 /// `grader batch`.
@@ -169,6 +178,9 @@ pub fn run(grader: &Grader, opts: &Options, out: &mut impl Write) -> Result<u8, 
             shard: opts.shard,
             scratch: &scratch,
             course_folders: course_folders(project),
+            // An `--out` inside the class folder is not a student. It may
+            // not exist yet: its parent's canonical path, then its name.
+            exclude: canonical_out(&opts.out).into_iter().collect(),
         },
     )
     .map_err(|e| Error::Other(format!("cannot read {}: {e}", opts.class_dir.display())))?;
@@ -267,7 +279,14 @@ pub fn run(grader: &Grader, opts: &Options, out: &mut impl Write) -> Result<u8, 
         skipped: class.skipped.clone(),
     };
     class_results.sort();
-    write_reports(&opts.out, &class_results, &hints(&specs))?;
+    let unknown = write_reports(&opts.out, &class_results, &hints(&specs), &opts.gradebook)?;
+    if !unknown.is_empty() {
+        writeln!(
+            out,
+            "not in the roster, left out of gradebook.csv: {}",
+            unknown.join(", ")
+        )?;
+    }
 
     let errors: Vec<&GradeResult> = class_results
         .results
@@ -362,13 +381,15 @@ fn write_skipped(out: &mut impl Write, skipped: &[Skipped], dir: &Path) -> io::R
 }
 
 /// Writes every class report into `dir`: `results.json`, `grades.csv`,
-/// `junit.xml`, `report.html` and `feedback/<student>.md`. Each file is
-/// replaced atomically, so a reader never sees half a report.
+/// `junit.xml`, `report.html`, `feedback/<student>.md` and, with a
+/// layout, `gradebook.csv`. Each file is replaced atomically, so a reader
+/// never sees half a report. Returns the students the roster lacks.
 pub fn write_reports(
     dir: &Path,
     class: &ClassResults,
     hints: &BTreeMap<String, String>,
-) -> Result<(), Error> {
+    books: &Gradebooks,
+) -> Result<Vec<String>, Error> {
     let io_err =
         |path: &Path, e: io::Error| Error::Other(format!("cannot write {}: {e}", path.display()));
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
@@ -382,7 +403,18 @@ pub fn write_reports(
         serde_json::to_writer_pretty(&mut *w, class)?;
         writeln!(w)
     })?;
-    write("grades.csv", &|w| report::csv::write(w, class))?;
+    write("grades.csv", &|w| {
+        report::csv::write(w, class, books.roster.as_ref())
+    })?;
+    let mut unknown = Vec::new();
+    if let (Some(roster), Some(layout)) = (&books.roster, books.layout) {
+        let left_out = std::cell::RefCell::new(Vec::new());
+        write("gradebook.csv", &|w| {
+            *left_out.borrow_mut() = report::csv::write_gradebook(w, class, roster, layout)?;
+            Ok(())
+        })?;
+        unknown = left_out.into_inner();
+    }
     write("junit.xml", &|w| report::junit::write_class(w, class))?;
     write("report.html", &|w| report::html::write(w, class))?;
     let feedback = dir.join("feedback");
@@ -404,7 +436,7 @@ pub fn write_reports(
             }
         }
     }
-    Ok(())
+    Ok(unknown)
 }
 
 /// Replaces `path` with `bytes` in one step (temporary file, then rename).
@@ -421,4 +453,28 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// `--roster` and `--gradebook`, read and checked before any grading.
+pub fn gradebooks(
+    roster: Option<&Path>,
+    layout: Option<report::csv::Gradebook>,
+) -> Result<Gradebooks, String> {
+    let roster = roster.map(report::csv::Roster::read).transpose()?;
+    if let (Some(r), Some(l)) = (&roster, layout) {
+        r.check(l)?;
+    }
+    Ok(Gradebooks { roster, layout })
+}
+
+/// `out` as a canonical path, whether it exists yet or not.
+fn canonical_out(out: &Path) -> Option<PathBuf> {
+    if let Ok(p) = out.canonicalize() {
+        return Some(p);
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.canonicalize().ok()?,
+        _ => std::env::current_dir().ok()?,
+    };
+    Some(parent.join(out.file_name()?))
 }

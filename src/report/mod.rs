@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod github;
 pub mod gradescope;
 pub mod html;
+pub mod html_students;
 pub mod human;
 pub mod json;
 pub mod junit;
