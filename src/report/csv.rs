@@ -156,7 +156,13 @@ pub fn write(
         let mut cells = vec![student.clone()];
         if let Some(r) = roster {
             match r.rows.get(student) {
-                Some(values) => cells.extend(values.iter().cloned()),
+                Some(values) => cells.extend(r.columns.iter().zip(values).map(|(c, v)| {
+                    if is_display(c) {
+                        defused(v)
+                    } else {
+                        v.clone()
+                    }
+                })),
                 None => cells.extend(r.columns.iter().map(|_| String::new())),
             }
         }
@@ -218,6 +224,13 @@ pub fn write_gradebook(
     }
     w.flush()?;
     Ok(unknown)
+}
+
+/// Whether a roster column is a display name, which no importer matches on.
+fn is_display(column: &str) -> bool {
+    ["Student", "First name", "Last name", "name"]
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(column))
 }
 
 /// Display text a spreadsheet would read as a formula, made plain text.

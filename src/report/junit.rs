@@ -17,7 +17,7 @@
 //! The document is built with quick-junit (nextest's JUnit model and
 //! serializer) and valid against both published schemas CI tools check
 //! reports with, shipped in `tests/schemas/`: the Apache Ant JUnit XSD and
-//! Jenkins' `junit-10.xsd` (tests/junit.rs validates with `xmllint`). The
+//! Jenkins' `junit-10.xsd` (tests/outputs.rs validates with `xmllint`). The
 //! two agree on little: Ant allows no attribute on `<testsuites>` and wants
 //! `id`, `package`, `hostname`, a zone-less `timestamp`, `<properties>`,
 //! `<system-out>` and `<system-err>` on every suite and a `time` on every
