@@ -1193,7 +1193,10 @@ fn output_that_would_repaint_the_terminal_or_forge_workflow_commands_is_shown_es
     let course = Course::new();
     let id = "02-hello-thread";
     course.repo_spec(id);
-    let fixture = common::repo().join("graders").join(id).join("wrong/terminal-escapes");
+    let fixture = common::repo()
+        .join("graders")
+        .join(id)
+        .join("wrong/terminal-escapes");
     let sub = course.root().join("class/mallory").join(id);
     std::fs::create_dir_all(sub.join("src")).unwrap();
     std::fs::copy(fixture.join("src/main.rs"), sub.join("src/main.rs")).unwrap();
@@ -1213,7 +1216,10 @@ fn output_that_would_repaint_the_terminal_or_forge_workflow_commands_is_shown_es
     };
     for color in ["never", "always"] {
         let human = check(&["--color", color, "--format", "human"]);
-        assert!(human.contains("PASS  score 10/10"), "the output is shown: {human}");
+        assert!(
+            human.contains("PASS  score 10/10"),
+            "the output is shown: {human}"
+        );
         assert!(human.contains("\\x1b[2J"), "as an escape: {human}");
         if let Some(at) = acts_on_a_terminal(&human) {
             panic!("the terminal report (--color {color}) obeys the program: {at}");
@@ -1230,7 +1236,10 @@ fn output_that_would_repaint_the_terminal_or_forge_workflow_commands_is_shown_es
         );
     }
     // Its `%0A` stays text (`%250A`): the runner decodes it back to `%0A`.
-    assert!(gh.contains("%250A::add-mask::secret"), "encoded, on one line: {gh}");
+    assert!(
+        gh.contains("%250A::add-mask::secret"),
+        "encoded, on one line: {gh}"
+    );
     let junit = check(&["--format", "junit"]);
     assert!(junit.contains("\\x1b[2J") && acts_on_a_terminal(&junit).is_none());
 
@@ -1242,11 +1251,23 @@ fn output_that_would_repaint_the_terminal_or_forge_workflow_commands_is_shown_es
         .arg(course.root().join("class"))
         .output()
         .unwrap();
-    assert!(batch.status.success(), "{}", String::from_utf8_lossy(&batch.stderr));
-    for file in ["feedback/mallory.md", "report.html", "junit.xml", "results.json"] {
+    assert!(
+        batch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&batch.stderr)
+    );
+    for file in [
+        "feedback/mallory.md",
+        "report.html",
+        "junit.xml",
+        "results.json",
+    ] {
         let text = std::fs::read_to_string(out.join(file)).unwrap();
         if file != "results.json" {
-            assert!(text.contains("PASS  score 10/10"), "{file} shows the output");
+            assert!(
+                text.contains("PASS  score 10/10"),
+                "{file} shows the output"
+            );
         }
         if let Some(at) = acts_on_a_terminal(&text) {
             panic!("{file} holds raw control characters: {at}");

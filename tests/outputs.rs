@@ -160,7 +160,8 @@ fn check_outputs_are_what_their_readers_accept() {
     for (what, id, dir, code) in submissions(&empty) {
         let check = |format: &str| {
             let mut c = grader(&cache);
-            c.args(["check", id, "--format", format, "--path"]).arg(&dir);
+            c.args(["check", id, "--format", format, "--path"])
+                .arg(&dir);
             c.current_dir(repo());
             let out = run(c);
             assert_eq!(out.code, code, "{what} --format {format}:\n{}", out.stdout);
@@ -187,7 +188,9 @@ fn check_outputs_are_what_their_readers_accept() {
             .filter(|n| n.has_tag_name("error"))
             .collect();
         assert_eq!(
-            doc.descendants().filter(|n| n.has_tag_name("skipped")).count(),
+            doc.descendants()
+                .filter(|n| n.has_tag_name("skipped"))
+                .count(),
             0,
             "no check is neutral: {xml}"
         );
@@ -261,11 +264,7 @@ fn check_outputs_are_what_their_readers_accept() {
                                 file.ends_with(loc["file"].as_str().unwrap()),
                                 "{file} vs {loc}"
                             );
-                            assert_eq!(
-                                e.prop("line").unwrap(),
-                                loc["line"].to_string(),
-                                "{gh}"
-                            );
+                            assert_eq!(e.prop("line").unwrap(), loc["line"].to_string(), "{gh}");
                         }
                         None => assert_eq!(e.prop("file"), None, "{gh}"),
                     }
@@ -296,8 +295,16 @@ fn check_outputs_are_what_their_readers_accept() {
                 assert_eq!(tests[0]["max_score"], 10);
                 assert_eq!(tests[0]["tags"], serde_json::json!(["grader-error"]));
             }
-            "failing" => assert!(tests.iter().any(|t| t["tags"] == serde_json::json!(["wrong-answer"]))),
-            _ => assert!(tests.iter().any(|t| t["tags"] == serde_json::json!(["data-race"]))),
+            "failing" => assert!(
+                tests
+                    .iter()
+                    .any(|t| t["tags"] == serde_json::json!(["wrong-answer"]))
+            ),
+            _ => assert!(
+                tests
+                    .iter()
+                    .any(|t| t["tags"] == serde_json::json!(["data-race"]))
+            ),
         }
     }
 }
@@ -374,8 +381,14 @@ fn a_whole_hand_in_is_graded_in_one_call_in_every_layout() {
         "{v:#}"
     );
     let output = v["output"].as_str().unwrap();
-    assert!(output.contains("exercises/scratch"), "the skip is said: {output}");
-    assert_eq!(v["extra_data"]["statuses"], serde_json::json!(["pass", "missing", "fail"]));
+    assert!(
+        output.contains("exercises/scratch"),
+        "the skip is said: {output}"
+    );
+    assert_eq!(
+        v["extra_data"]["statuses"],
+        serde_json::json!(["pass", "missing", "fail"])
+    );
 
     // The same upload as JUnit (valid, one suite, the missing exercise a
     // failure) and as GitHub annotations with the hand-in's points.
@@ -389,6 +402,17 @@ fn a_whole_hand_in_is_graded_in_one_call_in_every_layout() {
         .find(|c| c.prop("title") == Some("Autograding complete"))
         .unwrap();
     assert_eq!(points.message, format!("Points {}/30", v["score"]));
+
+    // `check --path` finds its exercise in the same upload.
+    let mut c = grader(&cache);
+    c.args(["check", "01-sequential", "--format", "gradescope", "--path"])
+        .arg(&upload);
+    let one = run(c);
+    assert_eq!(one.code, 0, "{}", one.stdout);
+    assert_eq!(
+        serde_json::from_str::<Value>(&one.stdout).unwrap()["score"],
+        10
+    );
 
     // A bare crate, zipped, for one exercise.
     let zip_path = tmp.path().join("upload.zip");
@@ -409,7 +433,11 @@ fn a_whole_hand_in_is_graded_in_one_call_in_every_layout() {
     std::fs::create_dir_all(nothing.join("notes")).unwrap();
     let junit = handin(&nothing, "junit", &["01-sequential"]);
     validate(&junit.stdout, "an empty hand-in's JUnit");
-    assert!(junit.stdout.contains(r#"type="ungradable""#), "{}", junit.stdout);
+    assert!(
+        junit.stdout.contains(r#"type="ungradable""#),
+        "{}",
+        junit.stdout
+    );
     let gs = handin(&nothing, "gradescope", &["01-sequential"]);
     let v: Value = serde_json::from_str(&gs.stdout).unwrap();
     assert_eq!(v["score"], 0);
@@ -434,5 +462,8 @@ fn visibility_comes_from_the_spec() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let tests = v["tests"].as_array().unwrap();
     assert!(!tests.is_empty());
-    assert!(tests.iter().all(|t| t["visibility"] == "after_due_date"), "{v:#}");
+    assert!(
+        tests.iter().all(|t| t["visibility"] == "after_due_date"),
+        "{v:#}"
+    );
 }

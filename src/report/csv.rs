@@ -156,13 +156,12 @@ pub fn write(
         let mut cells = vec![student.clone()];
         if let Some(r) = roster {
             match r.rows.get(student) {
-                Some(values) => cells.extend(r.columns.iter().zip(values).map(|(c, v)| {
-                    if is_display(c) {
-                        defused(v)
-                    } else {
-                        v.clone()
-                    }
-                })),
+                Some(values) => cells.extend(
+                    r.columns
+                        .iter()
+                        .zip(values)
+                        .map(|(c, v)| if is_display(c) { defused(v) } else { v.clone() }),
+                ),
                 None => cells.extend(r.columns.iter().map(|_| String::new())),
             }
         }

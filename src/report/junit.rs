@@ -44,7 +44,10 @@ pub fn write_check(out: &mut impl Write, result: &GradeResult) -> io::Result<()>
         missing: Vec::new(),
         ungradable: None,
     };
-    write_report(out, vec![suite.build(0)])
+    write_report(
+        out,
+        vec![suite.build(0, &latest(std::slice::from_ref(result)))],
+    )
 }
 
 /// One student's hand-in: every exercise of `exercises`, handed in or not.
@@ -56,11 +59,14 @@ pub fn write_handin(
     ungradable: Option<String>,
 ) -> io::Result<()> {
     let suite = Suite::of(name, exercises, results.iter().collect(), ungradable);
-    write_report(out, vec![suite.build(0)])
+    write_report(out, vec![suite.build(0, &latest(results))])
 }
 
 /// A whole class: one suite a student, in name order.
 pub fn write_class(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
+    // A student with no result is stamped with the class's last grading,
+    // so that reports written again from the same results are the same.
+    let fallback = latest(&class.results);
     let suites = class
         .students
         .iter()
@@ -80,7 +86,7 @@ pub fn write_class(out: &mut impl Write, class: &ClassResults) -> io::Result<()>
                     format!("nothing gradable was handed in ({})", why.join("; "))
                 }
             });
-            Suite::of(student, &class.exercises, results, ungradable).build(i)
+            Suite::of(student, &class.exercises, results, ungradable).build(i, &fallback)
         })
         .collect();
     write_report(out, suites)
@@ -120,19 +126,17 @@ impl<'a> Suite<'a> {
         }
     }
 
-    fn build(&self, id: usize) -> TestSuite {
+    fn build(&self, id: usize, fallback: &str) -> TestSuite {
         let mut suite = TestSuite::new(self.name);
         let ms: u64 = self.results.iter().map(|r| r.duration_ms).sum();
         suite.set_time(Duration::from_millis(ms));
         // Ant's timestamp has no zone: it is UTC, as `graded_at` is.
-        let stamp = self
-            .results
-            .iter()
-            .filter_map(|r| r.graded_at.as_deref())
-            .filter(|s| valid_stamp(s))
-            .max()
-            .map(|s| s.trim_end_matches('Z').to_string())
-            .unwrap_or_else(|| crate::grade::now_utc().trim_end_matches('Z').to_string());
+        let own = latest_of(self.results.iter().copied());
+        let stamp = own
+            .as_deref()
+            .unwrap_or(fallback)
+            .trim_end_matches('Z')
+            .to_string();
         suite.extra.insert("timestamp".into(), stamp.into());
         suite.extra.insert("hostname".into(), hostname().into());
         suite.extra.insert("id".into(), id.to_string().into());
@@ -224,6 +228,19 @@ fn check_status(c: &CheckOutcome) -> TestCaseStatus {
             s
         }
     }
+}
+
+/// The last `graded_at` of `results`, or now when none has one.
+fn latest(results: &[GradeResult]) -> String {
+    latest_of(results.iter()).unwrap_or_else(crate::grade::now_utc)
+}
+
+fn latest_of<'a>(results: impl Iterator<Item = &'a GradeResult>) -> Option<String> {
+    results
+        .filter_map(|r| r.graded_at.as_deref())
+        .filter(|s| valid_stamp(s))
+        .max()
+        .map(str::to_string)
 }
 
 /// `2024-05-01T09:30:00Z`, as [`crate::grade::now_utc`] writes it.

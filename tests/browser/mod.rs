@@ -121,7 +121,8 @@ impl Browser {
             Err(RecvTimeoutError::Disconnected) => panic!(
                 "chromium closed its pipe ({:?}); its stderr:\n{}",
                 self.child.try_wait(),
-                std::fs::read_to_string(self._profile.path().join("stderr.log")).unwrap_or_default()
+                std::fs::read_to_string(self._profile.path().join("stderr.log"))
+                    .unwrap_or_default()
             ),
         }
     }
@@ -223,7 +224,8 @@ impl Browser {
             .filter(|e| {
                 e["method"] == "Runtime.exceptionThrown"
                     || (e["method"] == "Runtime.consoleAPICalled"
-                        && ["error", "warning"].contains(&e["params"]["type"].as_str().unwrap_or("")))
+                        && ["error", "warning"]
+                            .contains(&e["params"]["type"].as_str().unwrap_or("")))
                     || (e["method"] == "Log.entryAdded"
                         && ["error", "warning"]
                             .contains(&e["params"]["entry"]["level"].as_str().unwrap_or("")))
