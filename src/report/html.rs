@@ -200,7 +200,7 @@ pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
         "submissions passed",
         format!("{passed} of {graded} ({}%)", percent(passed, graded)),
     )?;
-    let of_active = format!("of the {} who handed in", active_pcts.len());
+    let of_active = format!("of the {} who handed in something", active_pcts.len());
     card(
         out,
         "mean",
