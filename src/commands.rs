@@ -83,6 +83,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 return Err(Error::Other(format!("{} does not exist", dir.display())));
             }
             let grader = Grader::new(project.clone())?;
+            prebuild_model(&grader, std::slice::from_ref(&spec))?;
             let result = match (grader.grade(&spec, &dir), format) {
                 (Ok(r), _) => r,
                 // CI and Gradescope expect their document even when the
@@ -125,6 +126,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
         Command::Verify { exercises, jobs } => {
             let grader = Grader::new(project.clone())?;
+            prebuild_model(&grader, &course_specs(&project)?)?;
             let ok = verify::run(&grader, &exercises, jobs, &mut out, style)?;
             Ok(if ok { 0 } else { 1 })
         }
@@ -137,6 +139,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             regrade,
         } => {
             let grader = Grader::new(project.clone())?;
+            prebuild_model(&grader, &course_specs(&project)?)?;
             let opts = batch::Options {
                 class_dir: dir,
                 out: out_dir,
@@ -172,4 +175,27 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             unreachable!("handled above")
         }
     }
+}
+
+/// Every exercise's spec that loads.
+fn course_specs(project: &Project) -> Result<Vec<crate::spec::ExerciseSpec>, Error> {
+    Ok(project
+        .exercise_ids()?
+        .iter()
+        .filter_map(|id| project.spec(id).ok())
+        .collect())
+}
+
+/// Builds the model checker first, saying so, when one of `specs` needs it
+/// and it is not built yet: a build started inside a grading is silent.
+pub fn prebuild_model(grader: &Grader, specs: &[crate::spec::ExerciseSpec]) -> Result<(), Error> {
+    let needed = specs.iter().any(|s| {
+        s.checks
+            .iter()
+            .any(|c| matches!(c, crate::spec::CheckSpec::Model { .. }))
+    });
+    if needed {
+        crate::model::prepare_shown(&grader.cache, grader.toolchain).map_err(GradeError::from)?;
+    }
+    Ok(())
 }
