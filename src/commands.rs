@@ -61,22 +61,27 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
         Command::Watch { id } => {
             drop(out);
+            let id = match id {
+                Some(given) => Some(project.resolve(Some(&given), "watch")?),
+                None => project.resolve(None, "watch").ok(),
+            };
             watch::run(&project, id.as_deref(), style)
         }
         Command::Reset { id, yes, from } => {
-            project.spec(&id)?;
+            let id = project.resolve(id.as_deref(), "reset")?;
             reset::run(&project, &id, yes, from.as_deref(), &mut out).map_err(|e| match e {
                 reset::ResetError::Io(e) => Error::Io(e),
                 e => Error::Other(e.to_string()),
             })
         }
         Command::Hint { id } => {
-            let spec = project.spec(&id)?;
+            let spec = project.spec(&project.resolve(id.as_deref(), "hint")?)?;
             writeln!(out, "{} — {}\n", style.bold(&spec.id), spec.title)?;
             writeln!(out, "{}", spec.hint.trim_end())?;
             Ok(0)
         }
         Command::Check { id, path, format } => {
+            let id = project.resolve(id.as_deref(), "check")?;
             let spec = project.spec(&id)?;
             let dir = path.unwrap_or_else(|| project.exercise_dir(&id));
             if !dir.exists() {
@@ -124,7 +129,14 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 ResultStatus::Error => 2,
             })
         }
+        Command::Run { id } => {
+            let id = project.resolve(id.as_deref(), "run")?;
+            let grader = Grader::new(project.clone())?;
+            crate::run_program::run(&grader, &project.spec(&id)?, &mut out)
+        }
+        Command::Publish { out: dir } => crate::publish::run(&project, &dir, &mut out),
         Command::Verify { exercises, jobs } => {
+            crate::publish::instructor_only(&project, "verify")?;
             let grader = Grader::new(project.clone())?;
             prebuild_model(&grader, &course_specs(&project)?)?;
             let ok = verify::run(&grader, &exercises, jobs, &mut out, style)?;
@@ -156,6 +168,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         } => batch::merge::run(&project, &inputs, &out_dir, &mut out),
         Command::Pack { out: file } => batch::pack::run(&project, file, &mut out),
         Command::New { id, kind } => {
+            crate::publish::instructor_only(&project, "new")?;
             let kind = match kind {
                 crate::cli::NewKind::Bin => crate::spec::Kind::Bin,
                 crate::cli::NewKind::LibBin => crate::spec::Kind::LibBin,
