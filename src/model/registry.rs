@@ -3,12 +3,13 @@
 //!
 //! `vendor/loom-registry/` holds, for the 39 packages `facade/Cargo.lock`
 //! pins, an index entry each (Cargo resolves the whole graph, Windows-only
-//! packages too) and the `.crate` file of each of the 24 packages built on
-//! Linux and macOS: 3.4 MB, about the same in git (the files are already
-//! compressed). `cargo vendor` of the same lock unpacks every platform's
-//! sources into 2,077 files and 49 MB (windows-sys alone 19 MB; 7.2 MB in
-//! git), and still 1,466 files and 26 MB filtered to the packages built
-//! here. A local registry of `.crate` files is also what exercism's Rust
+//! packages too) and the `.crate` file of each of the 26 packages Cargo
+//! opens to build on Linux and macOS (24 of them compiled): 3.5 MB, about
+//! the same in git (the files are already compressed), and 3.7 MB more in
+//! the grader's binary. The 12 packages only Windows builds would add 3.1 MB.
+//! `cargo vendor` of the same lock unpacks every platform's sources into
+//! 2,077 files and 49 MB (windows-sys alone 19 MB; 7.2 MB in git), and
+//! still 1,466 files and 26 MB filtered to these 26 packages. A local registry of `.crate` files is also what exercism's Rust
 //! runner bakes into its image. `vendor/refresh-loom-registry` rewrites the
 //! folder after the lock changes.
 //!
