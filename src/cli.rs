@@ -31,8 +31,9 @@ pub enum Command {
     List,
     /// Grades one exercise (default: `exercises/<ID>`).
     Check {
-        /// The exercise id, e.g. `02-hello-thread`.
-        id: String,
+        /// The exercise: its id, its number (`02`) or any part of its name
+        /// (`hello`); default: the one whose folder you are in.
+        id: Option<String>,
         /// Grade this folder instead of `exercises/<ID>`.
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
@@ -42,27 +43,34 @@ pub enum Command {
     },
     /// Prints the exercise's hint.
     Hint {
-        /// The exercise id.
-        id: String,
+        /// The exercise (default: the one whose folder you are in).
+        id: Option<String>,
+    },
+    /// Builds your program and runs it, without grading it: what it prints,
+    /// and how it ended. It runs in the sandbox, under the exercise's limits.
+    Run {
+        /// The exercise (default: the one whose folder you are in).
+        id: Option<String>,
     },
     /// Grades the exercise you are working on whenever you save one of its
     /// files; `n` moves on once it passes, `h` hint, `l` list, `r` grade
     /// again, `q` quit.
     Watch {
-        /// Start at this exercise (default: the first one not done).
+        /// Start at this exercise (default: the one whose folder you are
+        /// in, else the first one not done).
         id: Option<String>,
     },
     /// Restores an exercise's starter code from the course's git history
     /// (asks first). Files you added are kept.
     Reset {
-        /// The exercise id.
-        id: String,
+        /// The exercise (default: the one whose folder you are in).
+        id: Option<String>,
         /// Do not ask (needed without a terminal).
         #[arg(long, short = 'y')]
         yes: bool,
-        /// Take the starter from this commit (default: the newest commit
-        /// that changed `graders/<ID>` or `solutions/<ID>`, i.e. the
-        /// course's, not yours).
+        /// Take the starter from this commit (default: in a student
+        /// edition, its first commit; in the instructor's tree, the newest
+        /// commit that changed `graders/<ID>` or `solutions/<ID>`).
         #[arg(long, value_name = "REV")]
         from: Option<String>,
     },
@@ -146,6 +154,14 @@ pub enum Command {
         /// submission.tar.gz in the course folder).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Writes the student edition of the course into OUT, a new git
+    /// repository of one commit: the exercises, what grading needs of
+    /// `graders/`, the grader's sources and a student README; no solutions
+    /// and no known-wrong fixtures.
+    Publish {
+        /// A folder that does not exist yet (or is empty).
+        out: PathBuf,
     },
     /// Scaffolds a new exercise: its starter, its reference solution and
     /// its grader folder (a commented spec; for a library, a unit test and

@@ -20,10 +20,11 @@
 
 pub mod explain;
 pub mod harness;
+mod registry;
 pub mod rewrite;
 pub mod workspace;
 
-pub use workspace::prepare;
+pub use workspace::{prepare, prepare_shown};
 
 use crate::compile::Toolchain;
 use crate::run::{self, Termination};
