@@ -277,8 +277,9 @@ fn harness_main(scenarios: &[(String, PathBuf)]) -> String {
     main
 }
 
-/// Builds the unit harness against the library `rlib` (built for `std`).
-pub fn build_unit(ctx: &ModelContext, rlib: &Path) -> Result<Harness, ModelError> {
+/// Builds the unit harness against the library `rlib` (built for `std`)
+/// and the prebuilt `grader_seal`, which proves its last step.
+pub fn build_unit(ctx: &ModelContext, rlib: &Path, pre: &Prebuilt) -> Result<Harness, ModelError> {
     let dir = ctx.scratch.join("unit");
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let tests = grader_files(&ctx.spec.dir.join("unit"))?;
@@ -321,10 +322,15 @@ pub fn build_unit(ctx: &ModelContext, rlib: &Path) -> Result<Harness, ModelError
         dep.push(parent);
         args.extend(["-L".into(), dep]);
     }
+    let mut seal = OsString::from("grader_seal=");
+    seal.push(&pre.seal);
+    let mut dep = OsString::from("dependency=");
+    dep.push(&pre.deps);
+    args.extend(["--extern".into(), seal, "-L".into(), dep]);
     args.extend(remap(&test_dir, "test/"));
     args.extend(["--cap-lints".into(), "allow".into()]);
     let lib_dir = rlib.parent().unwrap_or(&dir);
-    if let Err(stderr) = rustc(ctx, &dir, &[lib_dir], args)? {
+    if let Err(stderr) = rustc(ctx, &dir, &[lib_dir, &pre.deps, &pre.seal], args)? {
         return Ok(Harness::Rejected(api_mismatch(&stderr)));
     }
     Ok(Harness::Ready { exe })

@@ -34,10 +34,14 @@ const FACADE: &[(&str, &str)] = &[
     ("model.rs", include_str!("facade/model.rs")),
 ];
 
+/// The harnesses' proof of their last step (the grader's own `seal`
+/// module, built as the `grader_seal` crate).
+const SEAL: &str = include_str!("seal.rs");
+
 const LOCKFILE: &str = include_str!("facade/Cargo.lock");
 
 const WORKSPACE_MANIFEST: &str = r#"[workspace]
-members = ["grader_conc"]
+members = ["grader_conc", "grader_seal"]
 resolver = "2"
 
 [profile.dev]
@@ -69,6 +73,21 @@ publish = false
 
 [dependencies]
 loom = "=0.7.3"
+grader_seal = { path = "../grader_seal" }
+"#;
+
+const SEAL_MANIFEST: &str = r#"[package]
+name = "grader_seal"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[lib]
+path = "src/lib.rs"
+
+[dependencies]
+hmac = "0.13"
+sha2 = "0.11"
 "#;
 
 /// What a submission's model build links against.
@@ -76,6 +95,8 @@ loom = "=0.7.3"
 pub struct Prebuilt {
     /// `libgrader_conc-*.rlib`.
     pub facade: PathBuf,
+    /// `libgrader_seal-*.rlib`, which the unit harness links.
+    pub seal: PathBuf,
     /// The folder of every dependency rlib (`-L dependency=`).
     pub deps: PathBuf,
 }
@@ -104,6 +125,8 @@ fn key(version: &str) -> String {
     version.hash(&mut h);
     WORKSPACE_MANIFEST.hash(&mut h);
     FACADE_MANIFEST.hash(&mut h);
+    SEAL_MANIFEST.hash(&mut h);
+    SEAL.hash(&mut h);
     LOCKFILE.hash(&mut h);
     FACADE.hash(&mut h);
     format!("{:016x}", h.finish())
@@ -140,17 +163,22 @@ pub fn prepare(cache: &Path, tc: &Toolchain) -> Result<Prebuilt, ModelError> {
     for (name, text) in FACADE {
         write(src.join(name), text)?;
     }
-    let facade = match cargo_build(&dir, tc, true) {
+    let seal_src = dir.join("grader_seal").join("src");
+    std::fs::create_dir_all(&seal_src).map_err(io(&seal_src))?;
+    write(dir.join("grader_seal").join("Cargo.toml"), SEAL_MANIFEST)?;
+    write(seal_src.join("lib.rs"), SEAL)?;
+    let (facade, seal) = match cargo_build(&dir, tc, true) {
         Ok(f) => f,
         // The registry on this machine lacks the crates: fetch them.
         Err(_) => cargo_build(&dir, tc, false)?,
     };
     let deps = dir.join("target").join("debug").join("deps");
-    let prebuilt = Prebuilt { facade, deps };
+    let prebuilt = Prebuilt { facade, seal, deps };
     let text = format!(
-        "{}\n{}\n",
+        "{}\n{}\n{}\n",
         prebuilt.facade.display(),
-        prebuilt.deps.display()
+        prebuilt.deps.display(),
+        prebuilt.seal.display()
     );
     write(stamp, &text)?;
     prune(&root, &dir);
@@ -186,7 +214,8 @@ fn read_stamp(stamp: &Path) -> Option<Prebuilt> {
     let mut lines = text.lines();
     let facade = PathBuf::from(lines.next()?);
     let deps = PathBuf::from(lines.next()?);
-    (facade.is_file() && deps.is_dir()).then_some(Prebuilt { facade, deps })
+    let seal = PathBuf::from(lines.next()?);
+    (facade.is_file() && seal.is_file() && deps.is_dir()).then_some(Prebuilt { facade, seal, deps })
 }
 
 /// The cargo of the same toolchain as `rustc` (skips the rustup proxy).
@@ -201,7 +230,12 @@ fn cargo(tc: &Toolchain) -> PathBuf {
     }
 }
 
-fn cargo_build(dir: &Path, tc: &Toolchain, offline: bool) -> Result<PathBuf, ModelError> {
+/// Builds the workspace; returns the facade's and the seal's rlibs.
+fn cargo_build(
+    dir: &Path,
+    tc: &Toolchain,
+    offline: bool,
+) -> Result<(PathBuf, PathBuf), ModelError> {
     let mut cmd = Command::new(cargo(tc));
     cmd.current_dir(dir)
         .args([
@@ -209,6 +243,8 @@ fn cargo_build(dir: &Path, tc: &Toolchain, offline: bool) -> Result<PathBuf, Mod
             "--lib",
             "-p",
             "grader_conc",
+            "-p",
+            "grader_seal",
             "--locked",
             "--message-format=json",
         ])
@@ -255,14 +291,17 @@ fn cargo_build(dir: &Path, tc: &Toolchain, offline: bool) -> Result<PathBuf, Mod
             message: tail.join("\n"),
         });
     }
-    facade_rlib(&stdout).ok_or_else(|| ModelError::Build {
-        dir: dir.to_path_buf(),
-        message: "cargo built the facade but named no rlib for it".into(),
-    })
+    let rlib = |name: &str| {
+        artifact_rlib(&stdout, name).ok_or_else(|| ModelError::Build {
+            dir: dir.to_path_buf(),
+            message: format!("cargo built the workspace but named no rlib for {name}"),
+        })
+    };
+    Ok((rlib("grader_conc")?, rlib("grader_seal")?))
 }
 
-/// The facade's rlib, from cargo's `compiler-artifact` messages.
-fn facade_rlib(json_lines: &str) -> Option<PathBuf> {
+/// A crate's rlib, from cargo's `compiler-artifact` messages.
+fn artifact_rlib(json_lines: &str, crate_name: &str) -> Option<PathBuf> {
     #[derive(serde::Deserialize)]
     struct Target {
         name: String,
@@ -279,7 +318,7 @@ fn facade_rlib(json_lines: &str) -> Option<PathBuf> {
         .filter_map(|l| serde_json::from_str::<Message>(l).ok())
         .filter(|m| {
             m.reason == "compiler-artifact"
-                && m.target.as_ref().is_some_and(|t| t.name == "grader_conc")
+                && m.target.as_ref().is_some_and(|t| t.name == crate_name)
         })
         .flat_map(|m| m.filenames)
         .find(|f| f.extension().is_some_and(|e| e == "rlib"))
@@ -331,9 +370,10 @@ mod tests {
 {"reason":"compiler-artifact","target":{"name":"grader_conc"},"filenames":["/t/libgrader_conc-2.rmeta","/t/libgrader_conc-2.rlib"]}
 {"reason":"build-finished","success":true}"#;
         assert_eq!(
-            facade_rlib(lines),
+            artifact_rlib(lines, "grader_conc"),
             Some(PathBuf::from("/t/libgrader_conc-2.rlib"))
         );
+        assert_eq!(artifact_rlib(lines, "grader_seal"), None);
     }
 
     #[test]
