@@ -133,9 +133,8 @@ pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build,
         let rlib = out.join(format!("lib{}.rlib", opts.crate_name));
         let mut args = common_args(opts.crate_name);
         args.extend(["--crate-type".into(), "rlib".into(), "src/lib.rs".into()]);
-        args.extend(["-o".into(), rlib.clone().into_os_string()]);
         args.extend(opts.extra_args.iter().cloned());
-        if let Some(failed) = rustc(tc, &sources.dir, args)? {
+        if let Some(failed) = rustc_checked(tc, &sources.dir, args, &rlib, &[opts.crate_name])? {
             return Ok(failed);
         }
         lib = Some(rlib);
@@ -146,7 +145,6 @@ pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build,
         let path = out.join(opts.package_name);
         let mut args = common_args(&bin_name);
         args.extend(["--crate-type".into(), "bin".into(), "src/main.rs".into()]);
-        args.extend(["-o".into(), path.clone().into_os_string()]);
         if let Some(rlib) = &lib {
             let mut ext = OsString::from(format!("{}=", opts.crate_name));
             ext.push(rlib);
@@ -156,7 +154,10 @@ pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build,
             args.extend(["-L".into(), dep]);
         }
         args.extend(opts.extra_args.iter().cloned());
-        if let Some(failed) = rustc(tc, &sources.dir, args)? {
+        // The library's generic functions are compiled here, where `main`
+        // instantiates them: they are held to the same rules.
+        let crates = [bin_name.as_str(), opts.crate_name];
+        if let Some(failed) = rustc_checked(tc, &sources.dir, args, &path, &crates)? {
             return Ok(failed);
         }
         exe = Some(path);
@@ -189,6 +190,98 @@ fn common_args(crate_name: &str) -> Vec<OsString> {
     .into_iter()
     .map(OsString::from)
     .collect()
+}
+
+/// One rustc call into `out`, with the checks of what it really compiled
+/// ([`crate::compiled`]): rustc writes its LLVM IR and dep-info beside
+/// `out`; a function of `crates` that reaches a forbidden construct
+/// (however the source spelled it), or a compile that read a file outside
+/// the submission's `src/`, is `forbidden`. `Some(failure)` when the
+/// submission did not build or is forbidden.
+fn rustc_checked(
+    tc: &Toolchain,
+    dir: &Path,
+    mut args: Vec<OsString>,
+    out: &Path,
+    crates: &[&str],
+) -> Result<Option<Build>, CompileError> {
+    let ir_path = out.with_extension("ll");
+    let deps = out.with_extension("d");
+    args.extend(crate::compiled::emit_args(out, &ir_path, &deps));
+    let failed = rustc(tc, dir, args)?;
+    // Read even when the build failed: an error message can quote what an
+    // `include!` read.
+    if let Some(stray) = stray_read(dir, &deps, failed.as_ref()) {
+        return Ok(Some(stray));
+    }
+    if failed.is_some() {
+        return Ok(failed);
+    }
+    let ir = crate::compiled::read_ir(&ir_path).map_err(|source| CompileError::Io {
+        path: ir_path.clone(),
+        source,
+    })?;
+    let findings = crate::scan::compiled_findings(&ir, crates);
+    let Some(first) = findings.first() else {
+        return Ok(None);
+    };
+    let details: String = findings.iter().map(|f| format!("  {f}\n")).collect();
+    Ok(Some(Build::Failed {
+        category: Category::Forbidden,
+        message: format!(
+            "{} is not allowed in this course ({})",
+            first.what,
+            first.at()
+        ),
+        details,
+        locations: findings
+            .iter()
+            .filter(|f| f.line > 0)
+            .map(|f| SourceRef {
+                file: f.file.clone(),
+                line: f.line,
+                label: f.what.clone(),
+            })
+            .collect(),
+    }))
+}
+
+/// A file outside `src/` that the compile read (its dep-info, written once
+/// macros are expanded; an error located in it) or tried to read (rustc's
+/// "couldn't read" error, where the sandbox refused it): `forbidden`, whatever spelling got there
+/// (`include_str!` of a `concat!`, a macro argument, `#[cfg_attr(.., path =
+/// ..)]`). rustc's own report is left out: it may quote the file.
+fn stray_read(dir: &Path, deps: &Path, failed: Option<&Build>) -> Option<Build> {
+    let mut read = crate::compiled::files_read(deps, dir).unwrap_or_default();
+    if let Some(Build::Failed {
+        details, locations, ..
+    }) = failed
+    {
+        // An error inside a file the compile should never have read.
+        read.extend(locations.iter().map(|l| dir.join(&l.file)));
+        for line in details.lines() {
+            if let Some(rest) = line.split("couldn't read `").nth(1)
+                && let Some(end) = rest.find('`')
+            {
+                read.push(dir.join(&rest[..end]));
+            }
+        }
+    }
+    let strays = crate::compiled::outside(&read, &[dir.join("src")]);
+    let first = strays.first()?;
+    Some(Build::Failed {
+        category: Category::Forbidden,
+        message: format!(
+            "reading a file outside the submission (`{}`, through `include!`, `include_str!`, \
+             `include_bytes!` or a module `path`) is not allowed in this course",
+            first.display()
+        ),
+        details: strays
+            .iter()
+            .map(|p| format!("  {}\n", p.display()))
+            .collect(),
+        locations: Vec::new(),
+    })
 }
 
 /// Runs one rustc call; `Some(failure)` when the student's code did not build.

@@ -9,6 +9,7 @@ mod checks;
 mod cli;
 mod commands;
 mod compile;
+mod compiled;
 mod grade;
 mod model;
 mod perturb;

@@ -18,6 +18,7 @@
 //! Grader faults (loom does not build, a scenario file is missing) are
 //! [`ModelError`]s; everything the submission causes is a verdict.
 
+pub mod bypass;
 pub mod explain;
 pub mod harness;
 pub mod rewrite;
