@@ -27,8 +27,6 @@ pub enum CompileError {
     Toolchain(String),
     #[error("could not run rustc: {0}")]
     Run(#[from] run::RunError),
-    #[error("rustc stopped abnormally: {0}")]
-    Rustc(String),
     #[error("cannot create {path}: {source}")]
     Io {
         path: PathBuf,
@@ -118,6 +116,8 @@ pub struct Options<'a> {
     pub package_name: &'a str,
     /// Extra `--cfg` flags (the model checker builds with `--cfg loom`).
     pub extra_args: Vec<OsString>,
+    /// Each rustc call's limits.
+    pub limits: crate::build_limits::BuildLimits,
 }
 
 /// Compiles the sources in `sources.dir` into `sources.dir/out/`.
@@ -134,7 +134,14 @@ pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build,
         let mut args = common_args(opts.crate_name);
         args.extend(["--crate-type".into(), "rlib".into(), "src/lib.rs".into()]);
         args.extend(opts.extra_args.iter().cloned());
-        if let Some(failed) = rustc_checked(tc, &sources.dir, args, &rlib, &[opts.crate_name])? {
+        if let Some(failed) = rustc_checked(
+            tc,
+            &sources.dir,
+            args,
+            &rlib,
+            &[opts.crate_name],
+            &opts.limits,
+        )? {
             return Ok(failed);
         }
         lib = Some(rlib);
@@ -157,7 +164,7 @@ pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build,
         // The library's generic functions are compiled here, where `main`
         // instantiates them: they are held to the same rules.
         let crates = [bin_name.as_str(), opts.crate_name];
-        if let Some(failed) = rustc_checked(tc, &sources.dir, args, &path, &crates)? {
+        if let Some(failed) = rustc_checked(tc, &sources.dir, args, &path, &crates, &opts.limits)? {
             return Ok(failed);
         }
         exe = Some(path);
@@ -204,11 +211,12 @@ fn rustc_checked(
     mut args: Vec<OsString>,
     out: &Path,
     crates: &[&str],
+    limits: &crate::build_limits::BuildLimits,
 ) -> Result<Option<Build>, CompileError> {
     let ir_path = out.with_extension("ll");
     let deps = out.with_extension("d");
     args.extend(crate::compiled::emit_args(out, &ir_path, &deps));
-    let failed = rustc(tc, dir, args)?;
+    let failed = rustc(tc, dir, args, limits)?;
     // Read even when the build failed: an error message can quote what an
     // `include!` read.
     if let Some(stray) = stray_read(dir, &deps, failed.as_ref()) {
@@ -284,17 +292,14 @@ fn stray_read(dir: &Path, deps: &Path, failed: Option<&Build>) -> Option<Build> 
     })
 }
 
-/// Runs one rustc call; `Some(failure)` when the student's code did not build.
-fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build>, CompileError> {
-    let limits = run::Limits {
-        wall: Duration::from_secs(120),
-        cpu: Duration::from_secs(120),
-        output_bytes: 8 << 20,
-        file_bytes: 512 << 20,
-        address_space_bytes: 8 << 30,
-        memory_bytes: 2 << 30,
-        tasks: 1100,
-    };
+/// Runs one rustc call; `Some(failure)` when the student's code did not
+/// build, or the compile reached one of its limits.
+fn rustc(
+    tc: &Toolchain,
+    dir: &Path,
+    args: Vec<OsString>,
+    limits: &crate::build_limits::BuildLimits,
+) -> Result<Option<Build>, CompileError> {
     // The sandbox lets rustc read the toolchain and write the scratch crate
     // only: `include_str!` of a file outside it fails to build. The linker's
     // temporary files go to the scratch crate too, not to /tmp.
@@ -303,7 +308,7 @@ fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build
         path: tmp.clone(),
         source,
     })?;
-    let mut req = run::Request::new(&tc.rustc, dir, limits)
+    let mut req = run::Request::new(&tc.rustc, dir, limits.run_limits())
         .env("TMPDIR", &tmp)
         .read(&tc.sysroot);
     if let Some(bin) = tc.rustc.parent() {
@@ -311,27 +316,18 @@ fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build
     }
     req.args = args;
     let outcome = run::run(&req)?;
-    match outcome.termination {
-        Termination::Exited(0) => Ok(None),
-        Termination::Exited(1) => Ok(Some(diagnose(&outcome.stderr_text()))),
-        Termination::WallTimeout { .. } | Termination::Signaled(libc::SIGXCPU) => {
-            Ok(Some(Build::Failed {
-                category: Category::CompileError,
-                message: "the compiler ran past its time limit on this submission".into(),
-                details: String::new(),
-                locations: Vec::new(),
-            }))
-        }
-        Termination::OutputLimit => Ok(Some(Build::Failed {
-            category: Category::CompileError,
-            message: "the compiler printed more errors than the grader keeps".into(),
+    let stderr = outcome.stderr_text();
+    if let Some((category, message)) = limits.verdict(outcome.termination, &stderr) {
+        return Ok(Some(Build::Failed {
+            category,
+            message,
             details: String::new(),
             locations: Vec::new(),
-        })),
-        other => Err(CompileError::Rustc(format!(
-            "{other:?}: {}",
-            outcome.stderr_text().lines().last().unwrap_or("")
-        ))),
+        }));
+    }
+    match outcome.termination {
+        Termination::Exited(0) => Ok(None),
+        _ => Ok(Some(diagnose(&stderr))),
     }
 }
 

@@ -27,6 +27,8 @@ pub enum GradeError {
     Run(#[from] run::RunError),
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    #[error("cannot start the thread that parses the submission: {0}")]
+    Parse(#[source] std::io::Error),
     #[error("cannot prepare a scratch folder in {path}: {source}")]
     Scratch {
         path: PathBuf,
@@ -325,7 +327,22 @@ impl Grader {
             not_built(&mut checks);
             return Ok(checks);
         }
-        let findings = scan::scan(&sources.dir, &sources.files);
+        // Before any parse: a file nested or long past what the grader's
+        // parser can take on its stack is refused (issue 10).
+        if let Some(t) = crate::nesting::too_complex(&sources.dir, &sources.files) {
+            checks.push(
+                CheckOutcome::fail(
+                    BUILD_CHECK,
+                    0,
+                    Category::CompileError,
+                    format!("cannot be graded: {t}"),
+                )
+                .at(&t.file, t.line, &t.what),
+            );
+            not_built(&mut checks);
+            return Ok(checks);
+        }
+        let findings = scan::scan(&sources.dir, &sources.files).map_err(GradeError::Parse)?;
         if let Some(first) = findings.first() {
             let details = findings
                 .iter()
@@ -354,6 +371,7 @@ impl Grader {
             crate_name: &crate_name,
             package_name: &package,
             extra_args: Vec::new(),
+            limits: crate::build_limits::BuildLimits::from_spec(&spec.limits),
         };
         let (exe, lib, build_time) = match compile::build(self.toolchain, sources, &opts)? {
             Build::Built { exe, lib, time } => (exe, lib, time),

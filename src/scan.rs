@@ -136,16 +136,24 @@ pub fn compiled_findings(ir: &crate::compiled::Ir, crates: &[&str]) -> Vec<Findi
     out
 }
 
-/// Scans every file; returns the findings in file and line order.
-pub fn scan(dir: &Path, files: &[std::path::PathBuf]) -> Vec<Finding> {
-    let mut all = Vec::new();
-    for rel in files {
-        let Ok(text) = std::fs::read_to_string(dir.join(rel)) else {
-            continue;
-        };
-        all.extend(scan_source(&rel.to_string_lossy(), &text));
-    }
-    all
+/// Scans every file; returns the findings in file and line order. The
+/// files must be within [`crate::nesting`]'s bounds (a file beyond them is
+/// skipped); the parse runs on a thread with the stack those bounds need.
+/// `Err` only when that thread cannot start.
+pub fn scan(dir: &Path, files: &[std::path::PathBuf]) -> std::io::Result<Vec<Finding>> {
+    crate::nesting::on_big_stack(|| {
+        let mut all = Vec::new();
+        for rel in files {
+            let Ok(text) = std::fs::read_to_string(dir.join(rel)) else {
+                continue;
+            };
+            let name = rel.to_string_lossy();
+            if crate::nesting::check(&name, &text).is_ok() {
+                all.extend(scan_source(&name, &text));
+            }
+        }
+        all
+    })
 }
 
 /// Scans one file. A file that does not parse yields nothing: rustc will

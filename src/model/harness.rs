@@ -26,7 +26,6 @@ use crate::run::{self, Termination};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// A harness ready to run, or why the submission cannot get one.
 #[derive(Debug, Clone)]
@@ -170,7 +169,11 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
     std::fs::create_dir_all(&src).map_err(io(&src))?;
     std::fs::create_dir_all(&scen_dir).map_err(io(&scen_dir))?;
 
-    let rejections = rewrite_library(&ctx.sources.join("src"), &src)?;
+    // Parsed on a stack for the deepest nesting the build stage lets
+    // through (see `crate::nesting`).
+    let rejections =
+        crate::nesting::on_big_stack(|| rewrite_library(&ctx.sources.join("src"), &src))
+            .map_err(io(&src))??;
     if !rejections.is_empty() {
         return Ok(Harness::Rejected(rejected(&rejections)));
     }
@@ -236,7 +239,8 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
         allowed: vec![src.clone()],
     };
     match compile_checked(ctx, &dir, &reads, args, &rlib, &check)? {
-        Err(stderr) => {
+        Err(Failed::Limit(v)) => return Ok(Harness::Rejected(v)),
+        Err(Failed::Errors(stderr)) => {
             let (message, rendered) = first_error(&stderr);
             return Ok(Harness::Rejected(Verdict {
                 category: Category::Forbidden,
@@ -272,7 +276,8 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
         allowed: vec![main_rs, scen_dir.clone()],
     };
     match compile_checked(ctx, &dir, &reads, args, &exe, &check)? {
-        Err(stderr) => Ok(Harness::Rejected(api_mismatch(&stderr))),
+        Err(Failed::Limit(v)) => Ok(Harness::Rejected(v)),
+        Err(Failed::Errors(stderr)) => Ok(Harness::Rejected(api_mismatch(&stderr))),
         Ok(found) if !found.is_empty() => Ok(Harness::Rejected(rejected(&found))),
         Ok(_) => Ok(Harness::Ready { exe }),
     }
@@ -291,7 +296,8 @@ struct Checked<'a> {
 /// Compiles `args` into `out` with the compiled-code checks: rustc writes
 /// its IR and dep-info beside `out`, and the student's functions in it may
 /// reach nothing the model cannot see, nor the compile read a file outside
-/// `check.allowed`. `Err(stderr)` when rustc reports errors; otherwise the
+/// `check.allowed`. `Err` when rustc reports errors or reaches a limit;
+/// otherwise the
 /// rejections, with lines: when something is found, the crate is compiled
 /// once more with line tables to say where (the usual build has none, which
 /// keeps it fast).
@@ -302,13 +308,13 @@ fn compile_checked(
     args: Vec<OsString>,
     out: &Path,
     check: &Checked,
-) -> Result<Result<Vec<Rejection>, String>, ModelError> {
+) -> Result<Result<Vec<Rejection>, Failed>, ModelError> {
     let ir_path = out.with_extension("ll");
     let deps = out.with_extension("d");
     let mut first = args.clone();
     first.extend(compiled::emit_args(out, &ir_path, &deps));
-    if let Err(stderr) = rustc(ctx, dir, reads, first)? {
-        return Ok(Err(stderr));
+    if let Err(failed) = rustc(ctx, dir, reads, first)? {
+        return Ok(Err(failed));
     }
     let read = compiled::files_read(&deps, dir).map_err(io(&deps))?;
     let strays = compiled::outside(&read, &check.allowed);
@@ -445,8 +451,10 @@ pub fn build_unit(ctx: &ModelContext, rlib: &Path, pre: &Prebuilt) -> Result<Har
     args.extend(remap(&test_dir, "test/"));
     args.extend(["--cap-lints".into(), "allow".into()]);
     let lib_dir = rlib.parent().unwrap_or(&dir);
-    if let Err(stderr) = rustc(ctx, &dir, &[lib_dir, &pre.deps, &pre.seal], args)? {
-        return Ok(Harness::Rejected(api_mismatch(&stderr)));
+    match rustc(ctx, &dir, &[lib_dir, &pre.deps, &pre.seal], args)? {
+        Err(Failed::Errors(stderr)) => return Ok(Harness::Rejected(api_mismatch(&stderr))),
+        Err(Failed::Limit(v)) => return Ok(Harness::Rejected(v)),
+        Ok(()) => {}
     }
     Ok(Harness::Ready { exe })
 }
@@ -500,27 +508,28 @@ fn remap(dir: &Path, to: &str) -> Vec<OsString> {
     vec![arg]
 }
 
-/// Runs rustc as a supervised child; `Err(stderr)` when it reports errors.
+/// Why a harness compile did not give a program.
+enum Failed {
+    /// rustc reported errors (its JSON diagnostics).
+    Errors(String),
+    /// The compile reached one of its limits (`crate::build_limits`).
+    Limit(Verdict),
+}
+
+/// Runs rustc as a supervised child under the submission's compile limits.
 fn rustc(
     ctx: &ModelContext,
     cwd: &Path,
     reads: &[&Path],
     args: Vec<OsString>,
-) -> Result<Result<(), String>, ModelError> {
-    // rustc is supervised like any child, with room for a compiler.
-    let mut limits = ctx.limits.clone();
-    limits.wall = Duration::from_secs(120);
-    limits.cpu = Duration::from_secs(120);
-    limits.output_bytes = 8 << 20;
-    limits.file_bytes = 512 << 20;
-    limits.address_space_bytes = limits.address_space_bytes.max(8 << 30);
-    limits.memory_bytes = limits.memory_bytes.max(4 << 30);
+) -> Result<Result<(), Failed>, ModelError> {
+    let limits = crate::build_limits::BuildLimits::from_spec(&ctx.spec.limits);
     // As for the build stage: the toolchain and the prebuilt rlibs are
     // readable, only the folder of this build is writable, and the linker's
     // temporary files go there too.
     let tmp = cwd.join("tmp");
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let mut req = run::Request::new(&ctx.toolchain.rustc, cwd, limits)
+    let mut req = run::Request::new(&ctx.toolchain.rustc, cwd, limits.run_limits())
         .env("TMPDIR", &tmp)
         .read(&ctx.toolchain.sysroot);
     if let Some(bin) = ctx.toolchain.rustc.parent() {
@@ -531,13 +540,17 @@ fn rustc(
     }
     req.args = args;
     let outcome = run::run(&req)?;
+    let stderr = outcome.stderr_text();
+    if let Some((category, message)) = limits.verdict(outcome.termination, &stderr) {
+        return Ok(Err(Failed::Limit(Verdict {
+            category,
+            message,
+            details: String::new(),
+        })));
+    }
     match outcome.termination {
         Termination::Exited(0) => Ok(Ok(())),
-        Termination::Exited(1) => Ok(Err(outcome.stderr_text())),
-        other => Err(ModelError::Rustc(format!(
-            "{other:?}: {}",
-            outcome.stderr_text().lines().last().unwrap_or("")
-        ))),
+        _ => Ok(Err(Failed::Errors(stderr))),
     }
 }
 

@@ -54,8 +54,6 @@ pub enum ModelError {
     },
     #[error(transparent)]
     Run(#[from] run::RunError),
-    #[error("rustc stopped abnormally while building a model harness: {0}")]
-    Rustc(String),
 }
 
 /// Everything the model and unit checks of one submission share. The
