@@ -217,6 +217,8 @@ fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 pub fn parse_ir(text: &str) -> Ir {
     let mut ir = Ir::default();
     let mut current: Option<Function> = None;
+    // Where the references of the previous line start.
+    let mut pending = 0;
     for line in text.lines() {
         if let Some(f) = current.as_mut() {
             if line == "}" {
@@ -224,6 +226,14 @@ pub fn parse_ir(text: &str) -> Ir {
                 continue;
             }
             let dbg = line.rfind("!dbg ").and_then(|at| meta_id(&line[at + 5..]));
+            // An `invoke` ends on the next line (`to label %bb unwind
+            // label %cleanup, !dbg !7`), which holds its location.
+            if line.trim_start().starts_with("to label") {
+                for r in &mut f.refs[pending..] {
+                    r.1 = r.1.or(dbg);
+                }
+            }
+            pending = f.refs.len();
             for sym in symbols(line) {
                 f.refs.push((sym.to_string(), dbg));
             }
@@ -238,6 +248,7 @@ pub fn parse_ir(text: &str) -> Ir {
                 name: demangle(sym).unwrap_or_else(|| sym.to_string()),
                 refs: Vec::new(),
             });
+            pending = 0;
             continue;
         }
         if let Some(rest) = line.strip_prefix('@') {
@@ -368,7 +379,7 @@ impl Ir {
             let mut stack: Vec<(&str, Option<u32>)> =
                 f.refs.iter().map(|(s, d)| (s.as_str(), *d)).collect();
             while let Some((sym, dbg)) = stack.pop() {
-                if !seen.insert(sym) {
+                if !seen.insert((sym, dbg)) {
                     continue;
                 }
                 if let Some(refs) = self.globals.get(sym) {
@@ -483,6 +494,8 @@ define internal void @_RNvCsi5Sibq95Ax4_14shared_counter4main() unnamed_addr #0 
 define void @_RNvCsi5Sibq95Ax4_14shared_counter18count_concurrently() unnamed_addr #0 {
 start:
   %x = call ptr @_RNvMs1v_NtNtCsgEmfK2I1SDS_4core4sync6atomicNtB6_11AtomicUsize3newCsi5Sibq95Ax4_14shared_counter(i64 0), !dbg !12
+  invoke void @_RNvNtNtCsjrHSEGnQ3l9_3std6thread9spawnhook15run_spawn_hooks()
+          to label %bb1 unwind label %bb2, !dbg !13
   store ptr @vtable.0, ptr %y
   store ptr @alloc_1, ptr %z
   ret void
@@ -495,6 +508,7 @@ define void @_RNvNtCsgZb2i6T5j0Z_4loom2rt4step() unnamed_addr #0 {
 !9 = distinct !DISubprogram(name: "own", scope: !5, file: !5, line: 3)
 !11 = !DILexicalBlock(scope: !9, file: !5, line: 4, column: 1)
 !12 = !DILocation(line: 7, column: 9, scope: !11)
+!13 = !DILocation(line: 8, column: 9, scope: !11)
 "#;
 
     const RULES: &[Rule] = &[
@@ -518,13 +532,16 @@ define void @_RNvNtCsgZb2i6T5j0Z_4loom2rt4step() unnamed_addr #0 {
             .map(|r| (r.item.as_str(), r.line.as_ref().map(|l| l.line), r.rule))
             .collect();
         // The AtomicUsize at line 7 (through a lexical block's scope); the
-        // spawn through the vtable, with the line of the instruction that
-        // used it (none); not the spawn of `main` (skipped), of loom (not
-        // the crate's), nor the one spelled in a string constant.
+        // invoked spawn at line 8 (its location on the invoke's second
+        // line); the spawn through the vtable, with the line of the
+        // instruction that used it (none); not the spawn of `main`
+        // (skipped), of loom (not the crate's), nor the one spelled in a
+        // string constant.
         assert_eq!(
             items,
             vec![
                 ("core::sync::atomic::AtomicUsize", Some(7), 1),
+                ("std::thread::run_spawn_hooks", Some(8), 0),
                 ("std::thread::run_spawn_hooks", None, 0),
             ]
         );
