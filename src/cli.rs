@@ -101,6 +101,33 @@ pub enum Command {
         /// Grade everything again, ignoring stored results.
         #[arg(long)]
         regrade: bool,
+        /// A CSV mapping submission folders to LMS identities: a `folder`
+        /// column and identity columns (Canvas: `Student`, `ID`, `SIS User
+        /// ID`, `SIS Login ID`, `Section`; Moodle: `email`, `idnumber`,
+        /// `username`), added to grades.csv.
+        #[arg(long, value_name = "FILE")]
+        roster: Option<PathBuf>,
+        /// Also write gradebook.csv in the layout this LMS imports (needs
+        /// --roster).
+        #[arg(long, value_enum, requires = "roster")]
+        gradebook: Option<crate::report::csv::Gradebook>,
+    },
+    /// Grades one student's whole hand-in in one call (a Gradescope upload,
+    /// a GitHub Classroom repository): every exercise found in DIR (a clone
+    /// of the course, a folder per exercise, an archive, or one crate with
+    /// one `--exercise`); an expected exercise not found scores 0.
+    Handin {
+        /// The hand-in: a folder or a .zip/.tar.gz.
+        dir: PathBuf,
+        /// The exercises expected (default: every exercise of the course).
+        #[arg(long = "exercise", value_name = "ID")]
+        exercises: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Parallel gradings (default: the number of cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Combines the outputs of `batch --shard` runs into the reports one
     /// run over the whole class writes.

@@ -82,13 +82,15 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             if !dir.exists() {
                 return Err(Error::Other(format!("{} does not exist", dir.display())));
             }
+            // An upload of the whole repository, or a folder wrapping it.
+            let dir = batch::handin::crate_of(&dir, &id);
             let grader = Grader::new(project.clone())?;
             let result = match (grader.grade(&spec, &dir), format) {
                 (Ok(r), _) => r,
                 // CI and Gradescope expect their document even when the
                 // grader fails; it says so, and the exit status is still 2.
                 (Err(e), Format::Junit | Format::Github | Format::Gradescope) => {
-                    GradeResult::error(&spec.id, format!("could not grade: {e}"))
+                    GradeResult::error(&spec.id, e.to_string())
                 }
                 (Err(e), _) => return Err(e.into()),
             };
@@ -114,8 +116,18 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 }
                 Format::Json => report::json::write(&mut out, &result)?,
                 Format::Junit => report::junit::write_check(&mut out, &result)?,
-                Format::Github => report::github::write(&mut out, &result, &dir)?,
-                Format::Gradescope => report::gradescope::write(&mut out, &spec, &result)?,
+                Format::Github => {
+                    let root = report::github::repo_root(&dir, &project.root);
+                    report::github::annotate(&mut out, &result, &dir, &root)?;
+                    report::github::points(&mut out, result.score, spec.max_score())?
+                }
+                Format::Gradescope => {
+                    let entry = report::gradescope::Entry {
+                        spec: &spec,
+                        result: Some(&result),
+                    };
+                    report::gradescope::write(&mut out, &[entry], &[])?
+                }
             }
             Ok(match result.status {
                 ResultStatus::Pass => 0,
@@ -135,6 +147,8 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             exercises,
             shard,
             regrade,
+            roster,
+            gradebook,
         } => {
             let grader = Grader::new(project.clone())?;
             let opts = batch::Options {
@@ -144,8 +158,24 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 exercises,
                 shard,
                 regrade,
+                gradebook: batch::gradebooks(roster.as_deref(), gradebook).map_err(Error::Other)?,
             };
             batch::run(&grader, &opts, &mut out)
+        }
+        Command::Handin {
+            dir,
+            exercises,
+            format,
+            jobs,
+        } => {
+            let grader = Grader::new(project.clone())?;
+            let opts = batch::handin::Options {
+                dir,
+                exercises,
+                format,
+                jobs,
+            };
+            batch::handin::run(&grader, &opts, &mut out, style)
         }
         Command::Merge {
             inputs,

@@ -61,6 +61,17 @@ pub struct GradeResult {
     pub checks: Vec<CheckOutcome>,
     /// Wall time of the whole grading.
     pub duration_ms: u64,
+    /// When the grading ended (UTC, RFC 3339 to the second). Kept with the
+    /// result, so a report written again from stored results (a resumed
+    /// batch, a merge) says the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graded_at: Option<String>,
+    /// The student's lines under each failed check (by check name),
+    /// underlined as the terminal shows them. Rendered by `batch` while the
+    /// sources exist, so that feedback written again from results (a
+    /// resumed batch, a merge) still shows them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub excerpts: std::collections::BTreeMap<String, String>,
 }
 
 impl GradeResult {
@@ -93,6 +104,8 @@ impl GradeResult {
             categories,
             checks,
             duration_ms: duration.as_millis() as u64,
+            graded_at: Some(now_utc()),
+            excerpts: Default::default(),
         }
     }
 
@@ -116,8 +129,17 @@ impl GradeResult {
                 locations: Vec::new(),
             }],
             duration_ms: 0,
+            graded_at: Some(now_utc()),
+            excerpts: Default::default(),
         }
     }
+}
+
+/// The current time, UTC, as `2024-05-01T09:30:00Z`.
+pub fn now_utc() -> String {
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// The name of the check that stands for the build.

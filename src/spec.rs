@@ -49,6 +49,10 @@ pub struct ExerciseSpec {
     /// grading (`fails`, the default), or it does not build (`compile-error`).
     #[serde(default)]
     pub starter: StarterExpect,
+    /// Who sees this exercise's tests on Gradescope: `visible` (the
+    /// default), `after_due_date`, `after_published` or `hidden`.
+    #[serde(default)]
+    pub visibility: Visibility,
     #[serde(default)]
     pub limits: Limits,
     /// The checks, in the order they are reported.
@@ -503,6 +507,23 @@ pub enum StarterExpect {
     Fails,
     /// The starter is meant not to build (a fill-in-the-blanks exercise).
     CompileError,
+}
+
+/// Gradescope's visibility of a test (its autograder specification).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Shown to the student at once (the default).
+    #[default]
+    Visible,
+    /// Shown after the due date.
+    AfterDueDate,
+    /// Shown once the grades are published.
+    AfterPublished,
+    /// Never shown to the student.
+    Hidden,
 }
 
 impl ExerciseSpec {

@@ -1456,3 +1456,111 @@ fn compile_time_attacks_end_at_the_compile_limits_that_they_reach() {
         assert!(took < 40.0, "{name} took {took} s");
     }
 }
+
+// ------------------------------------------------- terminal and log safety
+
+/// Whether `text` holds anything that acts on a terminal or a log: an
+/// escape other than the grader's own colour codes, a carriage return, a
+/// bell, a C1 control or a bidirectional override.
+fn acts_on_a_terminal(text: &str) -> Option<String> {
+    let own_colours = regex::Regex::new(r"\x1b\[[0-9;]*m").unwrap();
+    let rest = own_colours.replace_all(text, "");
+    rest.char_indices()
+        .find(|(_, c)| {
+            matches!(c, '\x00'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}' | '\u{202a}'..='\u{202e}')
+        })
+        .map(|(i, _)| format!("{:?}", &rest[i.saturating_sub(40)..(i + 40).min(rest.len())]))
+}
+
+/// A program whose output clears the screen, prints a fake PASS, retitles
+/// the window, rewrites a line with `\r` and starts workflow commands
+/// (graders/02-hello-thread/wrong/terminal-escapes): it fails as the wrong
+/// answer it is, and no report obeys it — the terminal report (coloured or
+/// not), the GitHub annotations, JUnit, the feedback file and the class
+/// page all show its text escaped.
+#[test]
+fn output_that_would_repaint_the_terminal_or_forge_workflow_commands_is_shown_escaped() {
+    let course = Course::new();
+    let id = "02-hello-thread";
+    course.repo_spec(id);
+    let fixture = common::repo()
+        .join("graders")
+        .join(id)
+        .join("wrong/terminal-escapes");
+    let sub = course.root().join("class/mallory").join(id);
+    std::fs::create_dir_all(sub.join("src")).unwrap();
+    std::fs::copy(fixture.join("src/main.rs"), sub.join("src/main.rs")).unwrap();
+    let (code, v) = check_json(&course, id, &sub);
+    assert_eq!(code, 1);
+    assert_eq!(categories(&v), ["wrong-answer"], "{v:#}");
+
+    let check = |args: &[&str]| {
+        let out = course
+            .grader()
+            .args(["check", id, "--path"])
+            .arg(&sub)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for color in ["never", "always"] {
+        let human = check(&["--color", color, "--format", "human"]);
+        assert!(
+            human.contains("PASS  score 10/10"),
+            "the output is shown: {human}"
+        );
+        assert!(human.contains("\\x1b[2J"), "as an escape: {human}");
+        if let Some(at) = acts_on_a_terminal(&human) {
+            panic!("the terminal report (--color {color}) obeys the program: {at}");
+        }
+    }
+    let gh = check(&["--format", "github"]);
+    assert!(acts_on_a_terminal(&gh).is_none(), "{gh}");
+    for line in gh.lines().filter(|l| l.starts_with("::")) {
+        assert!(
+            ["::error title=", "::warning title=", "::notice title="]
+                .iter()
+                .any(|p| line.starts_with(p)),
+            "a workflow command the grader did not write: {line}"
+        );
+    }
+    // Its `%0A` stays text (`%250A`): the runner decodes it back to `%0A`.
+    assert!(
+        gh.contains("%250A::add-mask::secret"),
+        "encoded, on one line: {gh}"
+    );
+    let junit = check(&["--format", "junit"]);
+    assert!(junit.contains("\\x1b[2J") && acts_on_a_terminal(&junit).is_none());
+
+    let out = course.root().join("reports");
+    let batch = course
+        .grader()
+        .args(["batch", "--out"])
+        .arg(&out)
+        .arg(course.root().join("class"))
+        .output()
+        .unwrap();
+    assert!(
+        batch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&batch.stderr)
+    );
+    for file in [
+        "feedback/mallory.md",
+        "report.html",
+        "junit.xml",
+        "results.json",
+    ] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        if file != "results.json" {
+            assert!(
+                text.contains("PASS  score 10/10"),
+                "{file} shows the output"
+            );
+        }
+        if let Some(at) = acts_on_a_terminal(&text) {
+            panic!("{file} holds raw control characters: {at}");
+        }
+    }
+}
