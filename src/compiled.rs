@@ -172,6 +172,9 @@ fn symbol(s: &str) -> Option<&str> {
 /// Every `@symbol` on a line, string constants (`c"..."`) skipped.
 fn symbols(line: &str) -> Vec<&str> {
     let mut out = Vec::new();
+    if !line.contains('@') {
+        return out;
+    }
     let bytes = line.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -210,8 +213,15 @@ fn meta_id(s: &str) -> Option<u32> {
 
 /// The value of `key: ` in a metadata node's text.
 fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let at = text.find(&format!("{key}: "))? + key.len() + 2;
-    Some(&text[at..])
+    let mut from = 0;
+    while let Some(i) = text[from..].find(key) {
+        let at = from + i + key.len();
+        if text[at..].starts_with(": ") {
+            return Some(&text[at + 2..]);
+        }
+        from = at;
+    }
+    None
 }
 
 pub fn parse_ir(text: &str) -> Ir {
