@@ -27,6 +27,8 @@ pub enum GradeError {
     Run(#[from] run::RunError),
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    #[error("cannot start the thread that parses the submission: {0}")]
+    Parse(#[source] std::io::Error),
     #[error("cannot prepare a scratch folder in {path}: {source}")]
     Scratch {
         path: PathBuf,
@@ -148,6 +150,18 @@ pub struct Grader {
     pub project: Project,
     pub toolchain: &'static Toolchain,
     pub cache: PathBuf,
+}
+
+/// What the build stage made of a submission.
+pub enum BuildStage {
+    Built {
+        exe: Option<PathBuf>,
+        lib: Option<PathBuf>,
+        time: std::time::Duration,
+    },
+    /// The failing `build` check: missing parts, forbidden code, a compile
+    /// error or a compile-time limit.
+    Failed(CheckOutcome),
 }
 
 /// One run of the student's program and what the grader saw of it.
@@ -322,32 +336,37 @@ impl Grader {
         ))
     }
 
-    fn grade_sources(
+    /// The build stage of one submission: the parts the exercise needs,
+    /// the nesting bound, the scan, and the compile. `Failed` holds the
+    /// failing `build` check; `grader run` shares this stage with grading,
+    /// so what it runs is exactly what would be graded.
+    pub fn build_stage(
         &self,
         spec: &ExerciseSpec,
         sources: &Sources,
-    ) -> Result<Vec<CheckOutcome>, GradeError> {
-        let not_built = |checks: &mut Vec<CheckOutcome>| {
-            for c in &spec.checks {
-                checks.push(CheckOutcome::skip(
-                    c.name(),
-                    c.points(),
-                    "not run: the submission did not build",
-                ));
-            }
-        };
-        let mut checks = Vec::new();
+    ) -> Result<BuildStage, GradeError> {
         if let Some(missing) = sources.missing(spec.kind) {
-            checks.push(CheckOutcome::fail(
+            return Ok(BuildStage::Failed(CheckOutcome::fail(
                 BUILD_CHECK,
                 0,
                 Category::CompileError,
                 format!("{missing} is missing: this exercise needs it"),
-            ));
-            not_built(&mut checks);
-            return Ok(checks);
+            )));
         }
-        let findings = scan::scan(&sources.dir, &sources.files);
+        // Before any parse: a file nested or long past what the grader's
+        // parser can take on its stack is refused (issue 10).
+        if let Some(t) = crate::nesting::too_complex(&sources.dir, &sources.files) {
+            return Ok(BuildStage::Failed(
+                CheckOutcome::fail(
+                    BUILD_CHECK,
+                    0,
+                    Category::CompileError,
+                    format!("cannot be graded: {t}"),
+                )
+                .at(&t.file, t.line, &t.what),
+            ));
+        }
+        let findings = scan::scan(&sources.dir, &sources.files).map_err(GradeError::Parse)?;
         if let Some(first) = findings.first() {
             let details = findings
                 .iter()
@@ -366,9 +385,7 @@ impl Grader {
             for f in &findings {
                 outcome = outcome.at(&f.file, f.line, &f.what);
             }
-            checks.push(outcome);
-            not_built(&mut checks);
-            return Ok(checks);
+            return Ok(BuildStage::Failed(outcome));
         }
         let package = spec.package_name();
         let crate_name = spec.crate_name();
@@ -376,9 +393,10 @@ impl Grader {
             crate_name: &crate_name,
             package_name: &package,
             extra_args: Vec::new(),
+            limits: crate::build_limits::BuildLimits::from_spec(&spec.limits),
         };
-        let (exe, lib, build_time) = match compile::build(self.toolchain, sources, &opts)? {
-            Build::Built { exe, lib, time } => (exe, lib, time),
+        Ok(match compile::build(self.toolchain, sources, &opts)? {
+            Build::Built { exe, lib, time } => BuildStage::Built { exe, lib, time },
             Build::Failed {
                 category,
                 message,
@@ -388,8 +406,28 @@ impl Grader {
                 let mut outcome =
                     CheckOutcome::fail(BUILD_CHECK, 0, category, message).with_details(details);
                 outcome.locations = locations;
+                BuildStage::Failed(outcome)
+            }
+        })
+    }
+
+    fn grade_sources(
+        &self,
+        spec: &ExerciseSpec,
+        sources: &Sources,
+    ) -> Result<Vec<CheckOutcome>, GradeError> {
+        let mut checks = Vec::new();
+        let (exe, lib, build_time) = match self.build_stage(spec, sources)? {
+            BuildStage::Built { exe, lib, time } => (exe, lib, time),
+            BuildStage::Failed(outcome) => {
                 checks.push(outcome);
-                not_built(&mut checks);
+                for c in &spec.checks {
+                    checks.push(CheckOutcome::skip(
+                        c.name(),
+                        c.points(),
+                        "not run: the submission did not build",
+                    ));
+                }
                 return Ok(checks);
             }
         };

@@ -5,12 +5,15 @@
 //! own errors to one line on stderr and exit status 2 (SPEC §3).
 
 mod batch;
+mod build_limits;
 mod checks;
 mod cli;
 mod commands;
 mod compile;
+mod compiled;
 mod grade;
 mod model;
+mod nesting;
 mod perturb;
 mod pool;
 mod progress;

@@ -16,8 +16,7 @@
 
 use crate::checks::output::signal_name;
 use crate::commands::Error;
-use crate::compile::{self, Build};
-use crate::grade::{GradeError, Grader};
+use crate::grade::{BuildStage, GradeError, Grader};
 use crate::run::{self, Termination};
 use crate::spec::ExerciseSpec;
 use crate::submission;
@@ -40,35 +39,15 @@ pub fn run(grader: &Grader, spec: &ExerciseSpec, out: &mut impl Write) -> Result
         .map_err(scratch_err)?;
     let sources = submission::intake(spec, &dir, scratch.path()).map_err(GradeError::from)?;
     let mut err = std::io::stderr().lock();
-    if let Some(missing) = sources.missing(spec.kind) {
-        writeln!(err, "cannot run {}: {missing} is missing", spec.id)?;
-        return Ok(1);
-    }
-    let findings = crate::scan::scan(&sources.dir, &sources.files);
-    if !findings.is_empty() {
-        for f in &findings {
-            writeln!(err, "not allowed in this course: {f}")?;
-        }
-        return Ok(1);
-    }
-    let package = spec.package_name();
-    let crate_name = spec.crate_name();
-    let opts = compile::Options {
-        crate_name: &crate_name,
-        package_name: &package,
-        extra_args: Vec::new(),
-    };
-    let exe = match compile::build(grader.toolchain, &sources, &opts).map_err(GradeError::from)? {
-        Build::Built { exe: Some(exe), .. } => exe,
-        Build::Built { exe: None, .. } => {
+    let exe = match grader.build_stage(spec, &sources)? {
+        BuildStage::Built { exe: Some(exe), .. } => exe,
+        BuildStage::Built { exe: None, .. } => {
             writeln!(err, "cannot run {}: it has no src/main.rs", spec.id)?;
             return Ok(1);
         }
-        Build::Failed {
-            message, details, ..
-        } => {
-            write!(err, "{details}")?;
-            writeln!(err, "{message}")?;
+        BuildStage::Failed(outcome) => {
+            write!(err, "{}", crate::report::safe::text(&outcome.details))?;
+            writeln!(err, "{}", crate::report::safe::text(&outcome.message))?;
             return Ok(1);
         }
     };

@@ -93,6 +93,11 @@ pub struct Limits {
     pub memory_mb: u64,
     /// Threads and processes the program may have at once.
     pub tasks: u64,
+    /// Wall-clock and CPU limit of each compile of the submission (the
+    /// build, and the model and unit harnesses built from it).
+    pub compile_ms: u64,
+    /// Memory each compile of the submission may use.
+    pub compile_memory_mb: u64,
 }
 
 impl Default for Limits {
@@ -104,6 +109,8 @@ impl Default for Limits {
             file_bytes: 16 << 20,
             memory_mb: 1024,
             tasks: 1100,
+            compile_ms: 60_000,
+            compile_memory_mb: 2048,
         }
     }
 }

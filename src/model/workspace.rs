@@ -40,10 +40,14 @@ const FACADE: &[(&str, &str)] = &[
     ("model.rs", include_str!("facade/model.rs")),
 ];
 
+/// The harnesses' proof of their last step (the grader's own `seal`
+/// module, built as the `grader_seal` crate).
+const SEAL: &str = include_str!("seal.rs");
+
 pub(super) const LOCKFILE: &str = include_str!("facade/Cargo.lock");
 
 const WORKSPACE_MANIFEST: &str = r#"[workspace]
-members = ["grader_conc"]
+members = ["grader_conc", "grader_seal"]
 resolver = "2"
 
 [profile.dev]
@@ -75,6 +79,21 @@ publish = false
 
 [dependencies]
 loom = "=0.7.3"
+grader_seal = { path = "../grader_seal" }
+"#;
+
+const SEAL_MANIFEST: &str = r#"[package]
+name = "grader_seal"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[lib]
+path = "src/lib.rs"
+
+[dependencies]
+hmac = "0.13"
+sha2 = "0.11"
 "#;
 
 /// What a submission's model build links against.
@@ -82,6 +101,8 @@ loom = "=0.7.3"
 pub struct Prebuilt {
     /// `libgrader_conc-*.rlib`.
     pub facade: PathBuf,
+    /// `libgrader_seal-*.rlib`, which the unit harness links.
+    pub seal: PathBuf,
     /// The folder of every dependency rlib (`-L dependency=`).
     pub deps: PathBuf,
 }
@@ -110,6 +131,8 @@ fn key(version: &str) -> String {
     version.hash(&mut h);
     WORKSPACE_MANIFEST.hash(&mut h);
     FACADE_MANIFEST.hash(&mut h);
+    SEAL_MANIFEST.hash(&mut h);
+    SEAL.hash(&mut h);
     LOCKFILE.hash(&mut h);
     FACADE.hash(&mut h);
     format!("{:016x}", h.finish())
@@ -157,6 +180,10 @@ fn prepare_with(cache: &Path, tc: &Toolchain, shown: bool) -> Result<Prebuilt, M
     for (name, text) in FACADE {
         write(src.join(name), text)?;
     }
+    let seal_src = dir.join("grader_seal").join("src");
+    std::fs::create_dir_all(&seal_src).map_err(io(&seal_src))?;
+    write(dir.join("grader_seal").join("Cargo.toml"), SEAL_MANIFEST)?;
+    write(seal_src.join("lib.rs"), SEAL)?;
     // Both only serve the build (the sources unpack to ~30 MB): gone after
     // it, written again by the next one.
     let registry_dir = dir.join("registry");
@@ -174,13 +201,14 @@ fn prepare_with(cache: &Path, tc: &Toolchain, shown: bool) -> Result<Prebuilt, M
     progress.finish(built.is_ok());
     let _ = std::fs::remove_dir_all(&registry_dir);
     let _ = std::fs::remove_dir_all(&cargo_home);
-    let facade = built?;
+    let (facade, seal) = built?;
     let deps = dir.join("target").join("debug").join("deps");
-    let prebuilt = Prebuilt { facade, deps };
+    let prebuilt = Prebuilt { facade, seal, deps };
     let text = format!(
-        "{}\n{}\n",
+        "{}\n{}\n{}\n",
         prebuilt.facade.display(),
-        prebuilt.deps.display()
+        prebuilt.deps.display(),
+        prebuilt.seal.display()
     );
     write(stamp, &text)?;
     prune(&root, &dir);
@@ -287,7 +315,8 @@ fn read_stamp(stamp: &Path) -> Option<Prebuilt> {
     let mut lines = text.lines();
     let facade = PathBuf::from(lines.next()?);
     let deps = PathBuf::from(lines.next()?);
-    (facade.is_file() && deps.is_dir()).then_some(Prebuilt { facade, deps })
+    let seal = PathBuf::from(lines.next()?);
+    (facade.is_file() && seal.is_file() && deps.is_dir()).then_some(Prebuilt { facade, seal, deps })
 }
 
 /// The cargo of the same toolchain as `rustc` (skips the rustup proxy).
@@ -371,12 +400,15 @@ impl Cargo<'_> {
         (!packages.is_empty()).then_some(packages.len())
     }
 
-    fn build(&self, progress: &Progress) -> Result<PathBuf, ModelError> {
+    /// Builds the workspace; returns the facade's and the seal's rlibs.
+    fn build(&self, progress: &Progress) -> Result<(PathBuf, PathBuf), ModelError> {
         let mut cmd = self.command(&[
             "build",
             "--lib",
             "-p",
             "grader_conc",
+            "-p",
+            "grader_seal",
             "--message-format=json",
         ]);
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -421,8 +453,14 @@ impl Cargo<'_> {
                 .collect();
             return Err(failed(tail.join("\n")));
         }
-        facade_rlib(&stdout)
-            .ok_or_else(|| failed("cargo built the facade but named no rlib for it".into()))
+        let rlib = |name: &str| {
+            artifact_rlib(&stdout, name).ok_or_else(|| {
+                failed(format!(
+                    "cargo built the workspace but named no rlib for {name}"
+                ))
+            })
+        };
+        Ok((rlib("grader_conc")?, rlib("grader_seal")?))
     }
 }
 
@@ -445,8 +483,8 @@ fn built_crate(json_line: &str) -> Option<String> {
         .then_some(t.name)
 }
 
-/// The facade's rlib, from cargo's `compiler-artifact` messages.
-fn facade_rlib(json_lines: &str) -> Option<PathBuf> {
+/// A crate's rlib, from cargo's `compiler-artifact` messages.
+fn artifact_rlib(json_lines: &str, crate_name: &str) -> Option<PathBuf> {
     #[derive(serde::Deserialize)]
     struct Target {
         name: String,
@@ -463,7 +501,7 @@ fn facade_rlib(json_lines: &str) -> Option<PathBuf> {
         .filter_map(|l| serde_json::from_str::<Message>(l).ok())
         .filter(|m| {
             m.reason == "compiler-artifact"
-                && m.target.as_ref().is_some_and(|t| t.name == "grader_conc")
+                && m.target.as_ref().is_some_and(|t| t.name == crate_name)
         })
         .flat_map(|m| m.filenames)
         .find(|f| f.extension().is_some_and(|e| e == "rlib"))
@@ -515,9 +553,10 @@ mod tests {
 {"reason":"compiler-artifact","target":{"name":"grader_conc"},"filenames":["/t/libgrader_conc-2.rmeta","/t/libgrader_conc-2.rlib"]}
 {"reason":"build-finished","success":true}"#;
         assert_eq!(
-            facade_rlib(lines),
+            artifact_rlib(lines, "grader_conc"),
             Some(PathBuf::from("/t/libgrader_conc-2.rlib"))
         );
+        assert_eq!(artifact_rlib(lines, "grader_seal"), None);
     }
 
     #[test]
