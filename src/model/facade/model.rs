@@ -14,7 +14,6 @@ use std::io::Write as _;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 /// Exit status of a harness whose scenario failed (any failure; the kind is
 /// in the protocol lines).
@@ -22,13 +21,14 @@ pub const EXIT_FAILED: i32 = 3;
 
 static TAG: OnceLock<String> = OnceLock::new();
 
-/// How long the harness keeps exploring after a first failed assertion
-/// when no iteration has passed yet, to tell "wrong in every interleaving"
-/// (a wrong answer) from "wrong in some" (a race).
-const SETTLE: Duration = Duration::from_millis(1500);
+/// How many failing interleavings the harness explores after a first
+/// failed assertion when none has passed yet, to tell "wrong in every
+/// interleaving" (a wrong answer) from "wrong in some" (a race). A count,
+/// not a time: the same code must get the same verdict on a loaded machine.
+const SETTLE: usize = 2000;
 
-/// The first failed assertion: its report, when it happened.
-static FIRST_FAILURE: Mutex<Option<(String, Instant)>> = Mutex::new(None);
+/// The first failed assertion, as the report to emit.
+static FIRST_FAILURE: Mutex<Option<String>> = Mutex::new(None);
 /// Whether the running iteration has failed an assertion.
 static ITERATION_FAILED: AtomicBool = AtomicBool::new(false);
 static PASSED: AtomicUsize = AtomicUsize::new(0);
@@ -74,7 +74,7 @@ fn emit_first_failure(extra: &str) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take();
-    if let Some((report, _)) = first {
+    if let Some(report) = first {
         emit(&report, extra);
     }
 }
@@ -89,10 +89,7 @@ pub fn assertion_failed(message: &str) {
     }
     let mut first = FIRST_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
     if first.is_none() {
-        *first = Some((
-            render("assert", message, Some(Location::caller())),
-            Instant::now(),
-        ));
+        *first = Some(render("assert", message, Some(Location::caller())));
     }
 }
 
@@ -167,17 +164,16 @@ pub fn main(scenarios: &[(&str, fn())]) {
         } else {
             PASSED.fetch_add(1, Ordering::Relaxed);
         }
-        let since = FIRST_FAILURE
+        let failed = FIRST_FAILURE
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|(_, at)| at.elapsed());
-        match since {
+            .is_some();
+        if failed && PASSED.load(Ordering::Relaxed) > 0 {
             // Some interleavings pass and some fail: the outcome depends
             // on timing.
-            Some(_) if PASSED.load(Ordering::Relaxed) > 0 => emit_first_failure(""),
-            Some(t) if t > SETTLE => emit_first_failure(&format!("{}cut\n", tag())),
-            _ => {}
+            emit_first_failure("");
+        } else if failed && FAILED.load(Ordering::Relaxed) >= SETTLE {
+            emit_first_failure(&format!("{}cut\n", tag()));
         }
     });
     // Every interleaving explored failed (or none did).
