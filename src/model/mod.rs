@@ -188,6 +188,9 @@ pub enum RunResult {
         wall: Duration,
     },
     Failed(Verdict),
+    /// An interleaving broke the scenario (or deadlocked): the verdict, and
+    /// where in the student's code.
+    Broken(Verdict, explain::Evidence),
 }
 
 fn nonce() -> String {
@@ -252,10 +255,12 @@ pub fn run_scenario(
     if let Some(p) = max_preemptions {
         env.push(("LOOM_MAX_PREEMPTIONS", p.to_string()));
     }
-    let (report, outcome) = run_harness(ctx, &exe, scenario, &env, wall)?;
+    let (mut report, outcome) = run_harness(ctx, &exe, scenario, &env, wall)?;
+    report.relocate(&ctx.sources.join("src"));
     let label = format!("scenario `{scenario}`");
     if let Some(v) = report.verdict(&label) {
-        return Ok(RunResult::Failed(v));
+        let evidence = report.evidence(v.category);
+        return Ok(RunResult::Broken(v, evidence));
     }
     Ok(match (outcome.termination, report.done) {
         (Termination::Exited(0), Some(n)) => RunResult::Passed {

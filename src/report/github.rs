@@ -1,9 +1,10 @@
 //! GitHub Actions workflow commands for `check --format github`.
 //!
-//! Each failing check becomes an `::error` annotation; when its message (or,
-//! failing that, its details, as rustc's `--> src/main.rs:3:5`) names a
-//! `file:line` of the submission, the annotation carries `file=` and
-//! `line=` so GitHub draws it on that line of the pull request. A check that
+//! Each failing check becomes an `::error` annotation; when it names a place
+//! in the submission (its first `locations` entry, else a `file:line` in its
+//! message or details, as rustc's `--> src/main.rs:3:5`), the annotation
+//! carries `file=` and `line=` so GitHub draws it on that line of the pull
+//! request. A check that
 //! could not run is a `::warning` (never a pass), a passing exercise a
 //! `::notice`. Everything is escaped as the runner expects (`%`, CR and LF
 //! in messages; also `:` and `,` in properties), so no text a student's
@@ -56,7 +57,14 @@ pub fn write(out: &mut impl Write, result: &GradeResult, submission: &Path) -> i
                     text.push_str("\n\n");
                     text.push_str(&details);
                 }
-                let place = location(&c.message).or_else(|| location(&c.details));
+                // The check's own places first (a race's lines, a
+                // deadlock's locks), then a `src/..:LINE` in its text.
+                let place = c
+                    .locations
+                    .first()
+                    .map(|l| (l.file.clone(), l.line as u32))
+                    .or_else(|| location(&c.message))
+                    .or_else(|| location(&c.details));
                 match place {
                     Some((file, line)) => {
                         let file = shown_path(&submission.join(file));
