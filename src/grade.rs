@@ -409,8 +409,12 @@ impl Grader {
                 ctx.perturbed(&profiles)?;
             }
         }
-        for check in &spec.checks {
-            checks.push(run_check(&mut ctx, check)?);
+        for (i, check) in spec.checks.iter().enumerate() {
+            let outcome = match check {
+                CheckSpec::LibThreads { .. } => checks::lib_threads::check(&ctx.model, i, check)?,
+                _ => run_check(&mut ctx, check)?,
+            };
+            checks.push(outcome);
         }
         Ok(checks)
     }
@@ -420,6 +424,15 @@ fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, Grade
     match check {
         CheckSpec::Model { .. } | CheckSpec::Unit { .. } => {
             Ok(checks::model::check(&ctx.model, check)?)
+        }
+        CheckSpec::LibThreads { .. } => {
+            let index = ctx
+                .spec
+                .checks
+                .iter()
+                .position(|c| c.name() == check.name())
+                .unwrap_or(0);
+            Ok(checks::lib_threads::check(&ctx.model, index, check)?)
         }
         CheckSpec::Output {
             name,

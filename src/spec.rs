@@ -172,6 +172,37 @@ pub enum CheckSpec {
         #[serde(default)]
         timeout_ms: Option<u64>,
     },
+    /// How each call of a library function uses threads, observed through
+    /// the model checker's facade: how many it spawns, what part of the
+    /// result each produces, whether they can run at the same time
+    /// (`not-concurrent` when a call breaks the rules).
+    LibThreads {
+        name: String,
+        points: u32,
+        /// The function and its parameters' names, as the rules use them:
+        /// `"parallel_sum(numbers, workers)"`.
+        call: String,
+        /// The calls to observe, each the list of its arguments: integers,
+        /// and lists of integers (passed as a `Vec`).
+        args: Vec<Vec<crate::spec_expr::Arg>>,
+        /// Exactly this many spawned threads: an expression over the
+        /// parameters (`threads`, `min(workers, len(numbers))`).
+        #[serde(default)]
+        threads: Option<String>,
+        /// At least this many (instead of `threads`).
+        #[serde(default)]
+        min_threads: Option<String>,
+        /// At most this many (instead of `threads`).
+        #[serde(default)]
+        max_threads: Option<String>,
+        /// A working thread's part of the result is at least this fraction
+        /// of an equal part (default 0.5).
+        #[serde(default)]
+        min_share: Option<f64>,
+        /// Wall time of one call's observation.
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
     /// A functional test of the library's API, called on one thread
     /// (`graders/<id>/unit/<test>.rs`).
     Unit {
@@ -204,6 +235,32 @@ pub struct ThreadRules {
     pub min_cpu_share: Option<f64>,
 }
 
+/// The rules of a `lib-threads` check, parsed.
+#[derive(Debug, Clone)]
+pub struct CallRules {
+    /// The function's path in the library (`parallel_sum`).
+    pub function: String,
+    pub params: Vec<String>,
+    pub calls: Vec<Vec<crate::spec_expr::Arg>>,
+    pub min_threads: crate::spec_expr::Expr,
+    pub max_threads: crate::spec_expr::Expr,
+    pub min_share: f64,
+}
+
+/// The share a working thread must reach when the spec does not say.
+pub const DEFAULT_MIN_SHARE: f64 = 0.5;
+
+/// Threads a model follows besides the calling one (loom's limit).
+pub const MODEL_THREADS: i64 = 4;
+
+impl CallRules {
+    /// `count_concurrently(4, 10)`: call `i` as the student reads it.
+    pub fn label(&self, i: usize) -> String {
+        let args: Vec<String> = self.calls[i].iter().map(|a| a.shown()).collect();
+        format!("{}({})", self.function, args.join(", "))
+    }
+}
+
 impl CheckSpec {
     pub fn name(&self) -> &str {
         match self {
@@ -211,6 +268,7 @@ impl CheckSpec {
             | CheckSpec::Timing { name, .. }
             | CheckSpec::Threads { name, .. }
             | CheckSpec::Model { name, .. }
+            | CheckSpec::LibThreads { name, .. }
             | CheckSpec::Unit { name, .. } => name,
         }
     }
@@ -221,8 +279,92 @@ impl CheckSpec {
             | CheckSpec::Timing { points, .. }
             | CheckSpec::Threads { points, .. }
             | CheckSpec::Model { points, .. }
+            | CheckSpec::LibThreads { points, .. }
             | CheckSpec::Unit { points, .. } => *points,
         }
+    }
+
+    /// The rules of a `lib-threads` check; `Err` says what is wrong with
+    /// them (checked when the spec is loaded).
+    pub fn call_rules(&self) -> Option<Result<CallRules, String>> {
+        let CheckSpec::LibThreads {
+            call,
+            args,
+            threads,
+            min_threads,
+            max_threads,
+            min_share,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        Some((|| {
+            use crate::spec_expr::Expr;
+            let (function, params) = crate::spec_expr::parse_signature(call)?;
+            let (lo, hi) = match (threads, min_threads, max_threads) {
+                (Some(t), None, None) => (t, t),
+                (None, Some(lo), Some(hi)) => (lo, hi),
+                (Some(_), _, _) => {
+                    return Err(
+                        "give `threads`, or `min_threads` and `max_threads`, not both".into(),
+                    );
+                }
+                _ => {
+                    return Err(
+                        "say how many threads a call spawns: `threads`, or `min_threads` and `max_threads`"
+                            .into(),
+                    );
+                }
+            };
+            let parse = |key: &str, text: &str| {
+                Expr::parse(text).map_err(|e| format!("`{key}` = \"{text}\": {e}"))
+            };
+            let rules = CallRules {
+                function,
+                params,
+                calls: args.clone(),
+                min_threads: parse("min_threads", lo)?,
+                max_threads: parse("max_threads", hi)?,
+                min_share: min_share.unwrap_or(DEFAULT_MIN_SHARE),
+            };
+            if !(0.0..=1.0).contains(&rules.min_share) {
+                return Err("`min_share` must be between 0 and 1".into());
+            }
+            if rules.calls.is_empty() {
+                return Err("`args` lists no call".into());
+            }
+            for (i, call_args) in rules.calls.iter().enumerate() {
+                let which = format!("call {} ({})", i + 1, rules.label(i));
+                if call_args.len() != rules.params.len() {
+                    return Err(format!(
+                        "{which} has {} arguments, but `{call}` names {} parameters",
+                        call_args.len(),
+                        rules.params.len()
+                    ));
+                }
+                let lo = rules
+                    .min_threads
+                    .eval(&rules.params, call_args)
+                    .map_err(|e| format!("{which}: {e}"))?;
+                let hi = rules
+                    .max_threads
+                    .eval(&rules.params, call_args)
+                    .map_err(|e| format!("{which}: {e}"))?;
+                if lo > hi {
+                    return Err(format!(
+                        "{which} asks for at least {lo} threads but at most {hi}"
+                    ));
+                }
+                if hi > MODEL_THREADS {
+                    return Err(format!(
+                        "{which} asks for up to {hi} threads; the model checker follows at most \
+                         {MODEL_THREADS} besides the caller"
+                    ));
+                }
+            }
+            Ok(rules)
+        })())
     }
 
     /// The rules of a `threads` check.
@@ -611,6 +753,16 @@ impl ExerciseSpec {
                     if self.kind != Kind::LibBin {
                         return Err(invalid(format!(
                             "check `{name}` tests a library, but this exercise is `bin`"
+                        )));
+                    }
+                }
+                CheckSpec::LibThreads { name, .. } => {
+                    if let Some(Err(e)) = check.call_rules() {
+                        return Err(invalid(format!("check `{name}`: {e}")));
+                    }
+                    if self.kind != Kind::LibBin {
+                        return Err(invalid(format!(
+                            "check `{name}` calls a library, but this exercise is `bin`"
                         )));
                     }
                 }

@@ -87,6 +87,9 @@ pub struct Report {
     pub cut: bool,
     /// Whether the closing `end` line was seen (the report is whole).
     pub complete: bool,
+    /// The `obs` lines of an observed call, fields after `obs`
+    /// ([`super::observe::parse`] reads them).
+    pub observed: Vec<Vec<String>>,
 }
 
 fn unescape(s: &str) -> String {
@@ -165,6 +168,7 @@ pub fn parse(stderr: &str, tag: &str) -> Report {
                 r.failed = num(2);
             }
             "cut" => r.cut = true,
+            "obs" => r.observed.push(f[1..].to_vec()),
             "end" => r.complete = true,
             _ => {}
         }

@@ -20,6 +20,7 @@
 
 pub mod explain;
 pub mod harness;
+pub mod observe;
 pub mod rewrite;
 pub mod workspace;
 
@@ -153,7 +154,8 @@ impl<'a> ModelContext<'a> {
             .spec
             .checks
             .iter()
-            .any(|c| matches!(c, CheckSpec::Model { .. }));
+            .any(|c| matches!(c, CheckSpec::Model { .. }))
+            || observe::wanted(self.spec);
         let unit = self
             .spec
             .checks

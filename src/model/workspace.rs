@@ -32,6 +32,7 @@ const FACADE: &[(&str, &str)] = &[
     ("mpsc.rs", include_str!("facade/mpsc.rs")),
     ("thread.rs", include_str!("facade/thread.rs")),
     ("model.rs", include_str!("facade/model.rs")),
+    ("observe.rs", include_str!("facade/observe.rs")),
 ];
 
 const LOCKFILE: &str = include_str!("facade/Cargo.lock");

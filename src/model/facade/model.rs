@@ -27,7 +27,7 @@ static TAG: OnceLock<String> = OnceLock::new();
 /// not a time: the same code must get the same verdict on a loaded machine.
 const SETTLE: usize = 2000;
 
-/// The first failed assertion, as the report to emit.
+/// The first failed assertion: its report, when it happened.
 static FIRST_FAILURE: Mutex<Option<String>> = Mutex::new(None);
 /// Whether the running iteration has failed an assertion.
 static ITERATION_FAILED: AtomicBool = AtomicBool::new(false);
@@ -152,6 +152,8 @@ pub fn main(scenarios: &[(&str, fn())]) {
     builder.checkpoint_file = None;
     builder.location = true;
     builder.log = false;
+    // A call of the `lib-threads` check: one interleaving, observed.
+    crate::observe::configure(&args[1], &mut builder);
     let iterations = std::sync::Arc::new(AtomicUsize::new(0));
     let counter = iterations.clone();
     builder.check(move || {
@@ -180,7 +182,8 @@ pub fn main(scenarios: &[(&str, fn())]) {
     emit_first_failure("");
     let n = iterations.load(Ordering::Relaxed);
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "\n{}done\t{n}", tag());
+    let _ = write!(err, "\n{}", crate::observe::report(tag()));
+    let _ = writeln!(err, "{}done\t{n}", tag());
     let _ = err.flush();
     std::process::exit(0);
 }

@@ -114,20 +114,30 @@ pub(crate) fn event(
     verb: &'static str,
     values: [Option<String>; 2],
 ) {
-    with(|s| {
+    let thread = with(|s| {
         let thread = current(s);
         if s.events.len() >= MAX_EVENTS {
             s.dropped += 1;
-            return;
+            return thread;
         }
         s.events.push(Event {
             thread,
             verb,
-            values,
+            values: values.clone(),
             obj,
             loc,
         });
+        thread
     });
+    // Outside the lock: an observed call yields to the other threads here.
+    if crate::observe::active() {
+        crate::observe::event(thread, obj.map(|o| o.0), &loc_str(loc), verb, &values);
+    }
+}
+
+/// The number of the running model thread (see [`current`]).
+pub(crate) fn me() -> usize {
+    with(current)
 }
 
 pub(crate) fn blocked(wait: Wait, loc: Loc) {
