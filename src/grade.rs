@@ -94,6 +94,19 @@ impl GradeResult {
         }
     }
 
+    /// Whether grading the same submission again must give this result:
+    /// no check's verdict rests on a clock. A `timeout` may not recur on an
+    /// idle machine (a model too large for its time under load, a program
+    /// slowed by its neighbours), so it is never stored for reuse; every
+    /// other verdict is decided the same way on every run.
+    pub fn settled(&self) -> bool {
+        self.status != ResultStatus::Error
+            && !self
+                .checks
+                .iter()
+                .any(|c| c.category == Some(Category::Timeout))
+    }
+
     /// A result for a submission the grader could not grade.
     pub fn error(exercise: &str, message: String) -> GradeResult {
         GradeResult {
@@ -409,14 +422,114 @@ impl Grader {
                 ctx.perturbed(&profiles)?;
             }
         }
+        // The model checker's verdicts come first: when one proves that the
+        // result depends on how the threads interleave, a run of the same
+        // code on real threads is luck, and the checks that would judge one
+        // say so instead of scoring it (one submission, one score).
+        let mut outcomes: Vec<Option<CheckOutcome>> = vec![None; spec.checks.len()];
+        let mut proof: Option<Proof> = None;
+        for (i, (outcome, evidence)) in model_side(&ctx.model, spec)? {
+            if proof.is_none()
+                && let (Some(evidence), Some(category)) = (evidence, outcome.category)
+                && matches!(category, Category::DataRace | Category::Deadlock)
+            {
+                proof = Some(Proof {
+                    check: outcome.name.clone(),
+                    category,
+                    library_threads: evidence.library_threads,
+                });
+            }
+            outcomes[i] = Some(outcome);
+        }
         for (i, check) in spec.checks.iter().enumerate() {
-            let outcome = match check {
-                CheckSpec::LibThreads { .. } => checks::lib_threads::check(&ctx.model, i, check)?,
-                _ => run_check(&mut ctx, check)?,
+            let outcome = match outcomes[i].take() {
+                Some(done) => done,
+                None => match proof.as_ref().and_then(|p| p.voids(check)) {
+                    Some(why) => CheckOutcome::skip(check.name(), check.points(), why),
+                    None => run_check(&mut ctx, check)?,
+                },
             };
             checks.push(outcome);
         }
         Ok(checks)
+    }
+}
+
+/// The checks that run on the model harness (`model`, `lib-threads`), two at
+/// a time: each is a single-threaded exploration, and a core apiece halves
+/// the wait. Returned in spec order, with each model check's evidence.
+#[allow(clippy::type_complexity)]
+fn model_side(
+    model: &crate::model::ModelContext,
+    spec: &ExerciseSpec,
+) -> Result<
+    Vec<(
+        usize,
+        (CheckOutcome, Option<crate::model::explain::Evidence>),
+    )>,
+    GradeError,
+> {
+    let items: Vec<(usize, &CheckSpec)> = spec
+        .checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, CheckSpec::Model { .. } | CheckSpec::LibThreads { .. }))
+        .collect();
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Built once here, not by two workers at once.
+    model.model_harness()?;
+    let work = |&(i, check): &(usize, &CheckSpec)| match check {
+        CheckSpec::LibThreads { .. } => {
+            checks::lib_threads::check(model, i, check).map(|o| (o, None))
+        }
+        _ => checks::model::check_with_evidence(model, check),
+    };
+    let mut done: Vec<Option<Result<_, crate::model::ModelError>>> =
+        (0..items.len()).map(|_| None).collect();
+    // `run` fails only when the callback does, and this one never does.
+    let _ = crate::pool::run(&items, 2, work, |k, r| {
+        done[k] = Some(r);
+        Ok(())
+    });
+    items
+        .iter()
+        .zip(done)
+        .map(|(&(i, _), r)| Ok((i, r.expect("every check ran")?)))
+        .collect()
+}
+
+/// A model check's proof that the outcome depends on how the threads
+/// interleave: a lost update, a broken invariant or a deadlock in some
+/// interleavings and not in others.
+struct Proof {
+    check: String,
+    category: Category,
+    /// The library spawns threads of its own (so even a test that calls it
+    /// from one thread runs it on several).
+    library_threads: bool,
+}
+
+impl Proof {
+    /// Why `check` is not judged, when one run of it would be luck.
+    fn voids(&self, check: &CheckSpec) -> Option<String> {
+        let what = match self.category {
+            Category::Deadlock => "the threads can deadlock, so whether one run finishes",
+            _ => "the result depends on how the threads interleave, so what one run gives",
+        };
+        let because = format!(
+            "not judged: the model check `{}` proved that {what} is luck, not proof",
+            self.check
+        );
+        match check {
+            // The program runs the library on real threads.
+            CheckSpec::Output { .. } | CheckSpec::Timing { .. } => Some(because),
+            // A test calls the library from one thread: luck only when the
+            // library spawns threads itself.
+            CheckSpec::Unit { .. } if self.library_threads => Some(because),
+            _ => None,
+        }
     }
 }
 
