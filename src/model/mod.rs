@@ -219,7 +219,12 @@ fn run_harness(
     env: &[(&str, String)],
     wall: Duration,
 ) -> Result<(Report, run::Outcome), ModelError> {
-    let workdir = ctx.scratch.join("run");
+    // A folder per run: runs go side by side (the model-side checks, the
+    // calls of a lib-threads check), and the sandbox gives a run's folder,
+    // walking it, to that run's user.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let workdir = ctx.scratch.join("run").join(n.to_string());
     std::fs::create_dir_all(&workdir).map_err(|source| ModelError::Io {
         path: workdir.clone(),
         source,
