@@ -123,9 +123,13 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 ResultStatus::Error => 2,
             })
         }
-        Command::Verify { exercises, jobs } => {
+        Command::Verify {
+            exercises,
+            jobs,
+            repeat,
+        } => {
             let grader = Grader::new(project.clone())?;
-            let ok = verify::run(&grader, &exercises, jobs, &mut out, style)?;
+            let ok = verify::run(&grader, &exercises, jobs, repeat, &mut out, style)?;
             Ok(if ok { 0 } else { 1 })
         }
         Command::Batch {

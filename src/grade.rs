@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod proof;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GradeError {
     #[error(transparent)]
@@ -159,8 +161,9 @@ pub struct Context<'a> {
     pub workdir: &'a Path,
     pub cache: &'a Path,
     pub limits: run::Limits,
-    /// The model checker's and functional tests' shared state.
-    pub model: crate::model::ModelContext<'a>,
+    /// The model checker's and functional tests' shared state (their
+    /// harnesses are built once, whatever the number of rounds).
+    pub model: &'a crate::model::ModelContext<'a>,
     baseline: Option<Observed>,
     perturbed: Option<Vec<Observed>>,
     runs: usize,
@@ -283,6 +286,21 @@ impl Grader {
 
     /// Grades the submission in `submission` against `spec`.
     pub fn grade(&self, spec: &ExerciseSpec, submission: &Path) -> Result<GradeResult, GradeError> {
+        let mut results = self.grade_times(spec, submission, 1)?;
+        Ok(results.remove(0))
+    }
+
+    /// Grades the submission `times` times over (at least once): one
+    /// build, then every check `times` times, each round with fresh runs
+    /// of the program, the tests and the models (`verify --repeat`: one
+    /// submission, one score). The build is shared because the compiler is
+    /// deterministic; nothing a round runs is assumed to be.
+    pub fn grade_times(
+        &self,
+        spec: &ExerciseSpec,
+        submission: &Path,
+        times: usize,
+    ) -> Result<Vec<GradeResult>, GradeError> {
         let started = Instant::now();
         let scratch_root = self.cache.join("scratch");
         std::fs::create_dir_all(&scratch_root).map_err(|source| GradeError::Scratch {
@@ -305,19 +323,23 @@ impl Grader {
                 source,
             })?;
         let sources = submission::intake(spec, submission, scratch.path())?;
-        let checks = self.grade_sources(spec, &sources)?;
-        Ok(GradeResult::from_checks(
-            &spec.id,
-            checks,
-            started.elapsed(),
-        ))
+        let mut last = started;
+        let mut results = Vec::new();
+        for checks in self.grade_sources(spec, &sources, times.max(1))? {
+            // The first round's time includes the build.
+            results.push(GradeResult::from_checks(&spec.id, checks, last.elapsed()));
+            last = Instant::now();
+        }
+        Ok(results)
     }
 
+    /// The checks of each of `times` rounds.
     fn grade_sources(
         &self,
         spec: &ExerciseSpec,
         sources: &Sources,
-    ) -> Result<Vec<CheckOutcome>, GradeError> {
+        times: usize,
+    ) -> Result<Vec<Vec<CheckOutcome>>, GradeError> {
         let not_built = |checks: &mut Vec<CheckOutcome>| {
             for c in &spec.checks {
                 checks.push(CheckOutcome::skip(
@@ -336,7 +358,7 @@ impl Grader {
                 format!("{missing} is missing: this exercise needs it"),
             ));
             not_built(&mut checks);
-            return Ok(checks);
+            return Ok(vec![checks; times]);
         }
         let findings = scan::scan(&sources.dir, &sources.files);
         if let Some(first) = findings.first() {
@@ -359,7 +381,7 @@ impl Grader {
             }
             checks.push(outcome);
             not_built(&mut checks);
-            return Ok(checks);
+            return Ok(vec![checks; times]);
         }
         let package = spec.package_name();
         let crate_name = spec.crate_name();
@@ -381,7 +403,7 @@ impl Grader {
                 outcome.locations = locations;
                 checks.push(outcome);
                 not_built(&mut checks);
-                return Ok(checks);
+                return Ok(vec![checks; times]);
             }
         };
         checks.push(CheckOutcome::pass(
@@ -389,154 +411,75 @@ impl Grader {
             0,
             format!("compiled in {:.2} s", build_time.as_secs_f64()),
         ));
-        let workdir = sources.dir.join("run");
-        std::fs::create_dir_all(&workdir).map_err(|source| GradeError::Scratch {
-            path: workdir.clone(),
-            source,
-        })?;
-        let mut ctx = Context {
+        let model = crate::model::ModelContext::new(
             spec,
-            sources,
-            exe: exe.as_deref(),
-            workdir: &workdir,
-            cache: &self.cache,
-            limits: run::Limits::from_spec(&spec.limits),
-            baseline: None,
-            model: crate::model::ModelContext::new(
-                spec,
-                &sources.dir,
-                lib.as_deref(),
-                &self.cache,
-                self.toolchain,
-                run::Limits::from_spec(&spec.limits),
-            ),
-            perturbed: None,
-            runs: 0,
-        };
-        // With a timing check, every run of the program goes at once.
-        for check in &spec.checks {
-            if let CheckSpec::Timing { profiles, .. } = check
-                && perturb::SHIM_AVAILABLE
-            {
-                let profiles = profiles.clone().unwrap_or_else(perturb::default_profiles);
-                ctx.perturbed(&profiles)?;
-            }
-        }
-        // The model checker's verdicts come first: when one proves that the
-        // result depends on how the threads interleave, a run of the same
-        // code on real threads is luck, and the checks that would judge one
-        // say so instead of scoring it (one submission, one score).
-        let mut outcomes: Vec<Option<CheckOutcome>> = vec![None; spec.checks.len()];
-        let mut proof: Option<Proof> = None;
-        for (i, (outcome, evidence)) in model_side(&ctx.model, spec)? {
-            if proof.is_none()
-                && let (Some(evidence), Some(category)) = (evidence, outcome.category)
-                && matches!(category, Category::DataRace | Category::Deadlock)
-            {
-                proof = Some(Proof {
-                    check: outcome.name.clone(),
-                    category,
-                    library_threads: evidence.library_threads,
-                });
-            }
-            outcomes[i] = Some(outcome);
-        }
-        for (i, check) in spec.checks.iter().enumerate() {
-            let outcome = match outcomes[i].take() {
-                Some(done) => done,
-                None => match proof.as_ref().and_then(|p| p.voids(check)) {
-                    Some(why) => CheckOutcome::skip(check.name(), check.points(), why),
-                    None => run_check(&mut ctx, check)?,
-                },
-            };
-            checks.push(outcome);
-        }
-        Ok(checks)
-    }
-}
-
-/// The checks that run on the model harness (`model`, `lib-threads`), two at
-/// a time: each is a single-threaded exploration, and a core apiece halves
-/// the wait. Returned in spec order, with each model check's evidence.
-#[allow(clippy::type_complexity)]
-fn model_side(
-    model: &crate::model::ModelContext,
-    spec: &ExerciseSpec,
-) -> Result<
-    Vec<(
-        usize,
-        (CheckOutcome, Option<crate::model::explain::Evidence>),
-    )>,
-    GradeError,
-> {
-    let items: Vec<(usize, &CheckSpec)> = spec
-        .checks
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c, CheckSpec::Model { .. } | CheckSpec::LibThreads { .. }))
-        .collect();
-    if items.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Built once here, not by two workers at once.
-    model.model_harness()?;
-    let work = |&(i, check): &(usize, &CheckSpec)| match check {
-        CheckSpec::LibThreads { .. } => {
-            checks::lib_threads::check(model, i, check).map(|o| (o, None))
-        }
-        _ => checks::model::check_with_evidence(model, check),
-    };
-    let mut done: Vec<Option<Result<_, crate::model::ModelError>>> =
-        (0..items.len()).map(|_| None).collect();
-    // `run` fails only when the callback does, and this one never does.
-    let _ = crate::pool::run(&items, 2, work, |k, r| {
-        done[k] = Some(r);
-        Ok(())
-    });
-    items
-        .iter()
-        .zip(done)
-        .map(|(&(i, _), r)| Ok((i, r.expect("every check ran")?)))
-        .collect()
-}
-
-/// A model check's proof that the outcome depends on how the threads
-/// interleave: a lost update, a broken invariant or a deadlock in some
-/// interleavings and not in others.
-struct Proof {
-    check: String,
-    category: Category,
-    /// The library spawns threads of its own (so even a test that calls it
-    /// from one thread runs it on several).
-    library_threads: bool,
-}
-
-impl Proof {
-    /// Why `check` is not judged, when one run of it would be luck.
-    fn voids(&self, check: &CheckSpec) -> Option<String> {
-        let what = match self.category {
-            Category::Deadlock => "the threads can deadlock, so whether one run finishes",
-            _ => "the result depends on how the threads interleave, so what one run gives",
-        };
-        let because = format!(
-            "not judged: the model check `{}` proved that {what} is luck, not proof",
-            self.check
+            &sources.dir,
+            lib.as_deref(),
+            &self.cache,
+            self.toolchain,
+            run::Limits::from_spec(&spec.limits),
         );
-        match check {
-            // The program runs the library on real threads.
-            CheckSpec::Output { .. } | CheckSpec::Timing { .. } => Some(because),
-            // A test calls the library from one thread: luck only when the
-            // library spawns threads itself.
-            CheckSpec::Unit { .. } if self.library_threads => Some(because),
-            _ => None,
+        let mut rounds = Vec::with_capacity(times);
+        for round in 0..times {
+            let mut checks = checks.clone();
+            // Each round's program runs in a folder of its own, and its
+            // traces start afresh.
+            let workdir = match round {
+                0 => sources.dir.join("run"),
+                n => sources.dir.join(format!("run-{n}")),
+            };
+            let _ = std::fs::remove_dir_all(sources.dir.join("trace"));
+            std::fs::create_dir_all(&workdir).map_err(|source| GradeError::Scratch {
+                path: workdir.clone(),
+                source,
+            })?;
+            let mut ctx = Context {
+                spec,
+                sources,
+                exe: exe.as_deref(),
+                workdir: &workdir,
+                cache: &self.cache,
+                limits: run::Limits::from_spec(&spec.limits),
+                baseline: None,
+                model: &model,
+                perturbed: None,
+                runs: 0,
+            };
+            // With a timing check, every run of the program goes at once.
+            for check in &spec.checks {
+                if let CheckSpec::Timing { profiles, .. } = check
+                    && perturb::SHIM_AVAILABLE
+                {
+                    let profiles = profiles.clone().unwrap_or_else(perturb::default_profiles);
+                    ctx.perturbed(&profiles)?;
+                }
+            }
+            // The model checker's verdicts come first: when one proves that
+            // the result depends on how the threads interleave, a run of the
+            // same code on real threads is luck, and the checks that would
+            // judge one say so instead of scoring it (one submission, one
+            // score).
+            let (mut outcomes, proof) = proof::model_checks(ctx.model, spec)?;
+            for (i, check) in spec.checks.iter().enumerate() {
+                let outcome = match outcomes[i].take() {
+                    Some(done) => done,
+                    None => match proof.as_ref().and_then(|p| p.voids(check)) {
+                        Some(why) => CheckOutcome::skip(check.name(), check.points(), why),
+                        None => run_check(&mut ctx, check)?,
+                    },
+                };
+                checks.push(outcome);
+            }
+            rounds.push(checks);
         }
+        Ok(rounds)
     }
 }
 
 fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, GradeError> {
     match check {
         CheckSpec::Model { .. } | CheckSpec::Unit { .. } => {
-            Ok(checks::model::check(&ctx.model, check)?)
+            Ok(checks::model::check(ctx.model, check)?)
         }
         CheckSpec::LibThreads { .. } => {
             let index = ctx
@@ -545,7 +488,7 @@ fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, Grade
                 .iter()
                 .position(|c| c.name() == check.name())
                 .unwrap_or(0);
-            Ok(checks::lib_threads::check(&ctx.model, index, check)?)
+            Ok(checks::lib_threads::check(ctx.model, index, check)?)
         }
         CheckSpec::Output {
             name,
