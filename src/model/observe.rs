@@ -10,7 +10,7 @@
 //! harness's tag). The observation is deterministic: loom's first
 //! interleaving, with the facade making the threads take turns.
 
-use super::explain::{Evidence, Report, Verdict};
+use super::explain::{Report, Verdict};
 use super::harness::Harness;
 use super::{ModelContext, ModelError, abnormal, run_harness};
 use crate::run::Termination;
@@ -146,7 +146,7 @@ pub enum CallRun {
     /// The call spawned more threads than the model follows.
     TooManyThreads,
     /// The call did not complete (a panic, a deadlock).
-    Failed(Verdict, Evidence),
+    Failed(Verdict),
     /// The library cannot be model-checked (or does not build with the
     /// calls).
     Rejected(Verdict),
@@ -180,16 +180,12 @@ fn judge_run(
         return CallRun::TooManyThreads;
     }
     if let Some(v) = report.verdict(&format!("`{label}`")) {
-        let evidence = report.evidence(v.category);
-        return CallRun::Failed(v, evidence);
+        return CallRun::Failed(v);
     }
     let observed = parse(&report.observed);
     match (outcome.termination, report.done, observed.complete) {
         (Termination::Exited(0), Some(_), true) => CallRun::Observed(observed),
-        (t, _, _) => CallRun::Failed(
-            abnormal(t, outcome, &format!("`{label}`"), wall),
-            Evidence::default(),
-        ),
+        (t, _, _) => CallRun::Failed(abnormal(t, outcome, &format!("`{label}`"), wall)),
     }
 }
 
