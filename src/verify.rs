@@ -305,9 +305,11 @@ mod tests {
         ];
         assert_eq!(
             agree(&lucky),
-            Err("graded 3 times, it got 2 different results: 0/3 (data-race) 2 times, \
+            Err(
+                "graded 3 times, it got 2 different results: 0/3 (data-race) 2 times, \
                  3/3 (no failing check) 1 time"
-                .into())
+                    .into()
+            )
         );
     }
 }
