@@ -390,7 +390,50 @@ impl Grader {
             package_name: &package,
             extra_args: Vec::new(),
         };
-        let (exe, lib, build_time) = match compile::build(self.toolchain, sources, &opts)? {
+        // The harnesses go beside the build, on the other core: the model
+        // harness needs only the sources; the unit harness, built as soon
+        // as the library is, needs the library.
+        let wants = |unit: bool| {
+            spec.checks.iter().any(|c| match c {
+                CheckSpec::Unit { .. } => unit,
+                CheckSpec::Model { .. } | CheckSpec::LibThreads { .. } => !unit,
+                _ => false,
+            })
+        };
+        let limits = run::Limits::from_spec(&spec.limits);
+        fn with_lib<'a>(
+            grader: &'a Grader,
+            spec: &'a ExerciseSpec,
+            sources: &'a Sources,
+            lib: Option<&'a Path>,
+            limits: &run::Limits,
+        ) -> crate::model::ModelContext<'a> {
+            crate::model::ModelContext::new(
+                spec,
+                &sources.dir,
+                lib,
+                &grader.cache,
+                grader.toolchain,
+                limits.clone(),
+            )
+        }
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        };
+        let (built, model_harness, unit_harness) = std::thread::scope(|s| {
+            let model = wants(false).then(|| {
+                s.spawn(|| with_lib(self, spec, sources, None, &limits).build_model_harness())
+            });
+            let built = compile::build(self.toolchain, sources, &opts);
+            let unit = match &built {
+                Ok(Build::Built { lib: Some(lib), .. }) if wants(true) => {
+                    Some(with_lib(self, spec, sources, Some(lib), &limits).build_unit_harness())
+                }
+                _ => None,
+            };
+            (built, model.map(join), unit)
+        });
+        let (exe, lib, build_time) = match built? {
             Build::Built { exe, lib, time } => (exe, lib, time),
             Build::Failed {
                 category,
@@ -419,6 +462,7 @@ impl Grader {
             self.toolchain,
             run::Limits::from_spec(&spec.limits),
         );
+        model.adopt_harnesses(model_harness.transpose()?, unit_harness.transpose()?);
         let mut rounds = Vec::with_capacity(times);
         for round in 0..times {
             let mut checks = checks.clone();

@@ -132,6 +132,29 @@ impl<'a> ModelContext<'a> {
         Ok(())
     }
 
+    /// Builds the model harness alone: it needs the submission's sources,
+    /// not the build stage's library, so it can be built beside that.
+    pub(crate) fn build_model_harness(&self) -> Result<Harness, ModelError> {
+        self.build_model()
+    }
+
+    /// Builds the unit harness alone (against the library this context
+    /// was made with).
+    pub(crate) fn build_unit_harness(&self) -> Result<Harness, ModelError> {
+        self.build_unit()
+    }
+
+    /// Takes harnesses built beforehand ([`Self::build_model_harness`],
+    /// [`Self::build_unit_harness`]).
+    pub(crate) fn adopt_harnesses(&self, model: Option<Harness>, unit: Option<Harness>) {
+        if let Some(h) = model {
+            let _ = self.model.set(h);
+        }
+        if let Some(h) = unit {
+            let _ = self.unit.set(h);
+        }
+    }
+
     fn build_model(&self) -> Result<Harness, ModelError> {
         let pre = prepare(self.cache, self.toolchain)?;
         harness::build_model(self, &pre)
