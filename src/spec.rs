@@ -8,6 +8,9 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+mod calls;
+pub use calls::{CallRules, MODEL_THREADS};
+
 /// The spec format this grader reads. Bump on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -235,32 +238,6 @@ pub struct ThreadRules {
     pub min_cpu_share: Option<f64>,
 }
 
-/// The rules of a `lib-threads` check, parsed.
-#[derive(Debug, Clone)]
-pub struct CallRules {
-    /// The function's path in the library (`parallel_sum`).
-    pub function: String,
-    pub params: Vec<String>,
-    pub calls: Vec<Vec<crate::spec_expr::Arg>>,
-    pub min_threads: crate::spec_expr::Expr,
-    pub max_threads: crate::spec_expr::Expr,
-    pub min_share: f64,
-}
-
-/// The share a working thread must reach when the spec does not say.
-pub const DEFAULT_MIN_SHARE: f64 = 0.5;
-
-/// Threads a model follows besides the calling one (loom's limit).
-pub const MODEL_THREADS: i64 = 4;
-
-impl CallRules {
-    /// `count_concurrently(4, 10)`: call `i` as the student reads it.
-    pub fn label(&self, i: usize) -> String {
-        let args: Vec<String> = self.calls[i].iter().map(|a| a.shown()).collect();
-        format!("{}({})", self.function, args.join(", "))
-    }
-}
-
 impl CheckSpec {
     pub fn name(&self) -> &str {
         match self {
@@ -299,72 +276,14 @@ impl CheckSpec {
         else {
             return None;
         };
-        Some((|| {
-            use crate::spec_expr::Expr;
-            let (function, params) = crate::spec_expr::parse_signature(call)?;
-            let (lo, hi) = match (threads, min_threads, max_threads) {
-                (Some(t), None, None) => (t, t),
-                (None, Some(lo), Some(hi)) => (lo, hi),
-                (Some(_), _, _) => {
-                    return Err(
-                        "give `threads`, or `min_threads` and `max_threads`, not both".into(),
-                    );
-                }
-                _ => {
-                    return Err(
-                        "say how many threads a call spawns: `threads`, or `min_threads` and `max_threads`"
-                            .into(),
-                    );
-                }
-            };
-            let parse = |key: &str, text: &str| {
-                Expr::parse(text).map_err(|e| format!("`{key}` = \"{text}\": {e}"))
-            };
-            let rules = CallRules {
-                function,
-                params,
-                calls: args.clone(),
-                min_threads: parse("min_threads", lo)?,
-                max_threads: parse("max_threads", hi)?,
-                min_share: min_share.unwrap_or(DEFAULT_MIN_SHARE),
-            };
-            if !(0.0..=1.0).contains(&rules.min_share) {
-                return Err("`min_share` must be between 0 and 1".into());
-            }
-            if rules.calls.is_empty() {
-                return Err("`args` lists no call".into());
-            }
-            for (i, call_args) in rules.calls.iter().enumerate() {
-                let which = format!("call {} ({})", i + 1, rules.label(i));
-                if call_args.len() != rules.params.len() {
-                    return Err(format!(
-                        "{which} has {} arguments, but `{call}` names {} parameters",
-                        call_args.len(),
-                        rules.params.len()
-                    ));
-                }
-                let lo = rules
-                    .min_threads
-                    .eval(&rules.params, call_args)
-                    .map_err(|e| format!("{which}: {e}"))?;
-                let hi = rules
-                    .max_threads
-                    .eval(&rules.params, call_args)
-                    .map_err(|e| format!("{which}: {e}"))?;
-                if lo > hi {
-                    return Err(format!(
-                        "{which} asks for at least {lo} threads but at most {hi}"
-                    ));
-                }
-                if hi > MODEL_THREADS {
-                    return Err(format!(
-                        "{which} asks for up to {hi} threads; the model checker follows at most \
-                         {MODEL_THREADS} besides the caller"
-                    ));
-                }
-            }
-            Ok(rules)
-        })())
+        Some(calls::parse(
+            call,
+            args,
+            threads.as_deref(),
+            min_threads.as_deref(),
+            max_threads.as_deref(),
+            *min_share,
+        ))
     }
 
     /// The rules of a `threads` check.

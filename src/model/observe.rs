@@ -104,9 +104,13 @@ pub fn parse(lines: &[Vec<String>]) -> Observation {
     o
 }
 
+/// The scenario names of calls start with this (the facade's
+/// `observe::PREFIX`, which switches a harness run to observing).
+const CALL_PREFIX: &str = "call:";
+
 /// The harness's name for call `call` of the spec's check number `check`.
 pub fn scenario_name(check: usize, call: usize) -> String {
-    format!("{}{check}:{call}", "call:")
+    format!("{CALL_PREFIX}{check}:{call}")
 }
 
 /// Writes one scenario file per call of every `lib-threads` check into
