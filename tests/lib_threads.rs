@@ -78,15 +78,15 @@ fn work_done_off_the_threads_is_not_concurrent() {
             "wrong/sums-on-caller",
             "threads",
             "`parallel_sum(vec![7, 7, 7, 7, 7, 7, ... 3 more], 3)` spawned no thread, where the \
-             exercise asks for 3 threads (`max(1, min(workers, len(numbers)))` to `max(1, workers)`): the calling \
-             thread computed the whole result (63) itself",
+             exercise asks for 3 threads (`max(1, workers)`): the calling thread computed the whole \
+             result (63) itself",
         ),
         (
             "06-channel-sum",
             "wrong/one-worker",
             "threads",
             "`parallel_sum(vec![7, 7, 7, 7, 7, 7, ... 3 more], 3)` spawned 1 thread, where the \
-             exercise asks for 3 threads (`max(1, min(workers, len(numbers)))` to `max(1, workers)`)",
+             exercise asks for 3 threads (`max(1, workers)`)",
         ),
     ];
     for (id, rel, name, message) in cases {

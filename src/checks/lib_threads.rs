@@ -137,7 +137,8 @@ fn asked(rules: &CallRules, lo: i64, hi: i64) -> String {
     if a == b {
         format!("the exercise asks for {} (`{a}`)", n(lo))
     } else if lo == hi {
-        format!("the exercise asks for {} (`{a}` to `{b}`)", n(lo))
+        // Both bounds agree for this call: the upper one says why.
+        format!("the exercise asks for {} (`{b}`)", n(lo))
     } else {
         format!("the exercise asks for {lo} to {} (`{a}` to `{b}`)", n(hi))
     }
