@@ -114,6 +114,9 @@ pub(crate) fn event(
     verb: &'static str,
     values: [Option<String>; 2],
 ) {
+    // A copy only for an observed call: this runs at every step of every
+    // explored interleaving.
+    let observed = crate::observe::active().then(|| values.clone());
     let thread = with(|s| {
         let thread = current(s);
         if s.events.len() >= MAX_EVENTS {
@@ -123,14 +126,14 @@ pub(crate) fn event(
         s.events.push(Event {
             thread,
             verb,
-            values: values.clone(),
+            values,
             obj,
             loc,
         });
         thread
     });
     // Outside the lock: an observed call yields to the other threads here.
-    if crate::observe::active() {
+    if let Some(values) = observed {
         crate::observe::event(thread, obj.map(|o| o.0), &loc_str(loc), verb, &values);
     }
 }
