@@ -84,6 +84,11 @@ pub enum Command {
         /// Parallel gradings (default: the number of cores).
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+        /// Grade every target N times (one build, N rounds of checks): a
+        /// claim holds only if every round gives the same score and
+        /// categories.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        repeat: usize,
     },
     /// Grades a whole class: DIR holds `<student>/<id>/`,
     /// `<student>/exercises/<id>/` or `<student>.zip`/`.tar.gz`; writes

@@ -147,11 +147,15 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             crate::run_program::run(&grader, &project.spec(&id)?, &mut out)
         }
         Command::Publish { out: dir } => crate::publish::run(&project, &dir, &mut out),
-        Command::Verify { exercises, jobs } => {
+        Command::Verify {
+            exercises,
+            jobs,
+            repeat,
+        } => {
             crate::publish::instructor_only(&project, "verify")?;
             let grader = Grader::new(project.clone())?;
             prebuild_model(&grader, &course_specs(&project)?)?;
-            let ok = verify::run(&grader, &exercises, jobs, &mut out, style)?;
+            let ok = verify::run(&grader, &exercises, jobs, repeat, &mut out, style)?;
             Ok(if ok { 0 } else { 1 })
         }
         Command::Batch {

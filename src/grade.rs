@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod proof;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GradeError {
     #[error(transparent)]
@@ -109,6 +111,19 @@ impl GradeResult {
         }
     }
 
+    /// Whether grading the same submission again must give this result:
+    /// no check's verdict rests on a clock. A `timeout` may not recur on an
+    /// idle machine (a model too large for its time under load, a program
+    /// slowed by its neighbours), so it is never stored for reuse; every
+    /// other verdict is decided the same way on every run.
+    pub fn settled(&self) -> bool {
+        self.status != ResultStatus::Error
+            && !self
+                .checks
+                .iter()
+                .any(|c| c.category == Some(Category::Timeout))
+    }
+
     /// A result for a submission the grader could not grade.
     pub fn error(exercise: &str, message: String) -> GradeResult {
         GradeResult {
@@ -182,8 +197,9 @@ pub struct Context<'a> {
     pub workdir: &'a Path,
     pub cache: &'a Path,
     pub limits: run::Limits,
-    /// The model checker's and functional tests' shared state.
-    pub model: crate::model::ModelContext<'a>,
+    /// The model checker's and functional tests' shared state (their
+    /// harnesses are built once, whatever the number of rounds).
+    pub model: &'a crate::model::ModelContext<'a>,
     baseline: Option<Observed>,
     perturbed: Option<Vec<Observed>>,
     runs: usize,
@@ -306,6 +322,21 @@ impl Grader {
 
     /// Grades the submission in `submission` against `spec`.
     pub fn grade(&self, spec: &ExerciseSpec, submission: &Path) -> Result<GradeResult, GradeError> {
+        let mut results = self.grade_times(spec, submission, 1)?;
+        Ok(results.remove(0))
+    }
+
+    /// Grades the submission `times` times over (at least once): one
+    /// build, then every check `times` times, each round with fresh runs
+    /// of the program, the tests and the models (`verify --repeat`: one
+    /// submission, one score). The build is shared because the compiler is
+    /// deterministic; nothing a round runs is assumed to be.
+    pub fn grade_times(
+        &self,
+        spec: &ExerciseSpec,
+        submission: &Path,
+        times: usize,
+    ) -> Result<Vec<GradeResult>, GradeError> {
         let started = Instant::now();
         let scratch_root = self.cache.join("scratch");
         std::fs::create_dir_all(&scratch_root).map_err(|source| GradeError::Scratch {
@@ -328,25 +359,44 @@ impl Grader {
                 source,
             })?;
         let sources = submission::intake(spec, submission, scratch.path())?;
-        let checks = self.grade_sources(spec, &sources)?;
-        Ok(GradeResult::from_checks(
-            &spec.id,
-            checks,
-            started.elapsed(),
-        ))
+        let mut last = started;
+        let mut results = Vec::new();
+        for checks in self.grade_sources(spec, &sources, times.max(1))? {
+            // The first round's time includes the build.
+            results.push(GradeResult::from_checks(&spec.id, checks, last.elapsed()));
+            last = Instant::now();
+        }
+        Ok(results)
     }
 
-    /// The build stage of one submission: the parts the exercise needs,
-    /// the nesting bound, the scan, and the compile. `Failed` holds the
-    /// failing `build` check; `grader run` shares this stage with grading,
-    /// so what it runs is exactly what would be graded.
+    /// The build stage of one submission, without the harnesses: what
+    /// `grader run` builds, so that it runs exactly what would be graded.
     pub fn build_stage(
         &self,
         spec: &ExerciseSpec,
         sources: &Sources,
     ) -> Result<BuildStage, GradeError> {
+        if let Some(failed) = self.before_compile(spec, sources)? {
+            return Ok(BuildStage::Failed(failed));
+        }
+        let opts = compile_options(spec);
+        Ok(build_stage_of(compile::build(
+            self.toolchain,
+            sources,
+            &opts.options(),
+        )?))
+    }
+
+    /// What refuses a submission before the compiler sees it: a part the
+    /// exercise needs is missing, a file is nested past the parser's bound,
+    /// or the scan finds a forbidden construct. The failing `build` check.
+    fn before_compile(
+        &self,
+        spec: &ExerciseSpec,
+        sources: &Sources,
+    ) -> Result<Option<CheckOutcome>, GradeError> {
         if let Some(missing) = sources.missing(spec.kind) {
-            return Ok(BuildStage::Failed(CheckOutcome::fail(
+            return Ok(Some(CheckOutcome::fail(
                 BUILD_CHECK,
                 0,
                 Category::CompileError,
@@ -356,7 +406,7 @@ impl Grader {
         // Before any parse: a file nested or long past what the grader's
         // parser can take on its stack is refused (issue 10).
         if let Some(t) = crate::nesting::too_complex(&sources.dir, &sources.files) {
-            return Ok(BuildStage::Failed(
+            return Ok(Some(
                 CheckOutcome::fail(
                     BUILD_CHECK,
                     0,
@@ -367,119 +417,228 @@ impl Grader {
             ));
         }
         let findings = scan::scan(&sources.dir, &sources.files).map_err(GradeError::Parse)?;
-        if let Some(first) = findings.first() {
-            let details = findings
-                .iter()
-                .map(|f| format!("  {f}\n"))
-                .collect::<String>();
-            let mut outcome = CheckOutcome::fail(
-                BUILD_CHECK,
-                0,
-                Category::Forbidden,
-                format!(
-                    "{} is not allowed in this course ({}:{})",
-                    first.what, first.file, first.line
-                ),
-            )
-            .with_details(details);
-            for f in &findings {
-                outcome = outcome.at(&f.file, f.line, &f.what);
-            }
-            return Ok(BuildStage::Failed(outcome));
-        }
-        let package = spec.package_name();
-        let crate_name = spec.crate_name();
-        let opts = compile::Options {
-            crate_name: &crate_name,
-            package_name: &package,
-            extra_args: Vec::new(),
-            limits: crate::build_limits::BuildLimits::from_spec(&spec.limits),
+        let Some(first) = findings.first() else {
+            return Ok(None);
         };
-        Ok(match compile::build(self.toolchain, sources, &opts)? {
-            Build::Built { exe, lib, time } => BuildStage::Built { exe, lib, time },
-            Build::Failed {
-                category,
-                message,
-                details,
-                locations,
-            } => {
-                let mut outcome =
-                    CheckOutcome::fail(BUILD_CHECK, 0, category, message).with_details(details);
-                outcome.locations = locations;
-                BuildStage::Failed(outcome)
-            }
-        })
+        let details = findings
+            .iter()
+            .map(|f| format!("  {f}\n"))
+            .collect::<String>();
+        let mut outcome = CheckOutcome::fail(
+            BUILD_CHECK,
+            0,
+            Category::Forbidden,
+            format!(
+                "{} is not allowed in this course ({}:{})",
+                first.what, first.file, first.line
+            ),
+        )
+        .with_details(details);
+        for f in &findings {
+            outcome = outcome.at(&f.file, f.line, &f.what);
+        }
+        Ok(Some(outcome))
     }
 
+    /// The checks of each of `times` rounds.
     fn grade_sources(
         &self,
         spec: &ExerciseSpec,
         sources: &Sources,
-    ) -> Result<Vec<CheckOutcome>, GradeError> {
-        let mut checks = Vec::new();
-        let (exe, lib, build_time) = match self.build_stage(spec, sources)? {
-            BuildStage::Built { exe, lib, time } => (exe, lib, time),
-            BuildStage::Failed(outcome) => {
-                checks.push(outcome);
-                for c in &spec.checks {
-                    checks.push(CheckOutcome::skip(
-                        c.name(),
-                        c.points(),
-                        "not run: the submission did not build",
-                    ));
-                }
-                return Ok(checks);
+        times: usize,
+    ) -> Result<Vec<Vec<CheckOutcome>>, GradeError> {
+        let not_built = |failed: CheckOutcome| {
+            let mut checks = vec![failed];
+            for c in &spec.checks {
+                checks.push(CheckOutcome::skip(
+                    c.name(),
+                    c.points(),
+                    "not run: the submission did not build",
+                ));
             }
+            vec![checks; times]
         };
+        if let Some(failed) = self.before_compile(spec, sources)? {
+            return Ok(not_built(failed));
+        }
+        let opts = compile_options(spec);
+        let opts = opts.options();
+        // The harnesses go beside the build, on the other core: the model
+        // harness needs only the sources; the unit harness, built as soon
+        // as the library is, needs the library.
+        let wants = |unit: bool| {
+            spec.checks.iter().any(|c| match c {
+                CheckSpec::Unit { .. } => unit,
+                CheckSpec::Model { .. } | CheckSpec::LibThreads { .. } => !unit,
+                _ => false,
+            })
+        };
+        let limits = run::Limits::from_spec(&spec.limits);
+        fn with_lib<'a>(
+            grader: &'a Grader,
+            spec: &'a ExerciseSpec,
+            sources: &'a Sources,
+            lib: Option<&'a Path>,
+            limits: &run::Limits,
+        ) -> crate::model::ModelContext<'a> {
+            crate::model::ModelContext::new(
+                spec,
+                &sources.dir,
+                lib,
+                &grader.cache,
+                grader.toolchain,
+                limits.clone(),
+            )
+        }
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        };
+        let (built, model_harness, unit_harness) = std::thread::scope(|s| {
+            let model = wants(false).then(|| {
+                s.spawn(|| with_lib(self, spec, sources, None, &limits).build_model_harness())
+            });
+            let built = compile::build(self.toolchain, sources, &opts);
+            let unit = match &built {
+                Ok(Build::Built { lib: Some(lib), .. }) if wants(true) => {
+                    Some(with_lib(self, spec, sources, Some(lib), &limits).build_unit_harness())
+                }
+                _ => None,
+            };
+            (built, model.map(join), unit)
+        });
+        let (exe, lib, build_time) = match build_stage_of(built?) {
+            BuildStage::Built { exe, lib, time } => (exe, lib, time),
+            BuildStage::Failed(failed) => return Ok(not_built(failed)),
+        };
+        let mut checks = Vec::new();
         checks.push(CheckOutcome::pass(
             BUILD_CHECK,
             0,
             format!("compiled in {:.2} s", build_time.as_secs_f64()),
         ));
-        let workdir = sources.dir.join("run");
-        std::fs::create_dir_all(&workdir).map_err(|source| GradeError::Scratch {
-            path: workdir.clone(),
-            source,
-        })?;
-        let mut ctx = Context {
+        let model = crate::model::ModelContext::new(
             spec,
-            sources,
-            exe: exe.as_deref(),
-            workdir: &workdir,
-            cache: &self.cache,
-            limits: run::Limits::from_spec(&spec.limits),
-            baseline: None,
-            model: crate::model::ModelContext::new(
+            &sources.dir,
+            lib.as_deref(),
+            &self.cache,
+            self.toolchain,
+            run::Limits::from_spec(&spec.limits),
+        );
+        model.adopt_harnesses(model_harness.transpose()?, unit_harness.transpose()?);
+        let mut rounds = Vec::with_capacity(times);
+        for round in 0..times {
+            let mut checks = checks.clone();
+            // Each round's program runs in a folder of its own, and its
+            // traces start afresh.
+            let workdir = match round {
+                0 => sources.dir.join("run"),
+                n => sources.dir.join(format!("run-{n}")),
+            };
+            let _ = std::fs::remove_dir_all(sources.dir.join("trace"));
+            std::fs::create_dir_all(&workdir).map_err(|source| GradeError::Scratch {
+                path: workdir.clone(),
+                source,
+            })?;
+            let mut ctx = Context {
                 spec,
-                &sources.dir,
-                lib.as_deref(),
-                &self.cache,
-                self.toolchain,
-                run::Limits::from_spec(&spec.limits),
-            ),
-            perturbed: None,
-            runs: 0,
-        };
-        // With a timing check, every run of the program goes at once.
-        for check in &spec.checks {
-            if let CheckSpec::Timing { profiles, .. } = check
-                && perturb::SHIM_AVAILABLE
-            {
-                let profiles = profiles.clone().unwrap_or_else(perturb::default_profiles);
-                ctx.perturbed(&profiles)?;
+                sources,
+                exe: exe.as_deref(),
+                workdir: &workdir,
+                cache: &self.cache,
+                limits: run::Limits::from_spec(&spec.limits),
+                baseline: None,
+                model: &model,
+                perturbed: None,
+                runs: 0,
+            };
+            // With a timing check, every run of the program goes at once.
+            for check in &spec.checks {
+                if let CheckSpec::Timing { profiles, .. } = check
+                    && perturb::SHIM_AVAILABLE
+                {
+                    let profiles = profiles.clone().unwrap_or_else(perturb::default_profiles);
+                    ctx.perturbed(&profiles)?;
+                }
             }
+            // The model checker's verdicts come first: when one proves that
+            // the result depends on how the threads interleave, a run of the
+            // same code on real threads is luck, and the checks that would
+            // judge one say so instead of scoring it (one submission, one
+            // score).
+            let (mut outcomes, proof) = proof::model_checks(ctx.model, spec)?;
+            for (i, check) in spec.checks.iter().enumerate() {
+                let outcome = match outcomes[i].take() {
+                    Some(done) => done,
+                    None => match proof.as_ref().and_then(|p| p.voids(check)) {
+                        Some(why) => CheckOutcome::skip(check.name(), check.points(), why),
+                        None => run_check(&mut ctx, check)?,
+                    },
+                };
+                checks.push(outcome);
+            }
+            rounds.push(checks);
         }
-        for check in &spec.checks {
-            checks.push(run_check(&mut ctx, check)?);
+        Ok(rounds)
+    }
+}
+
+/// The names and limits of a submission's compile.
+struct CompileNames {
+    package: String,
+    crate_name: String,
+    limits: crate::build_limits::BuildLimits,
+}
+
+fn compile_options(spec: &ExerciseSpec) -> CompileNames {
+    CompileNames {
+        package: spec.package_name(),
+        crate_name: spec.crate_name(),
+        limits: crate::build_limits::BuildLimits::from_spec(&spec.limits),
+    }
+}
+
+impl CompileNames {
+    fn options(&self) -> compile::Options<'_> {
+        compile::Options {
+            crate_name: &self.crate_name,
+            package_name: &self.package,
+            extra_args: Vec::new(),
+            limits: self.limits,
         }
-        Ok(checks)
+    }
+}
+
+/// What the compile made of a submission, as the build stage says it.
+fn build_stage_of(build: Build) -> BuildStage {
+    match build {
+        Build::Built { exe, lib, time } => BuildStage::Built { exe, lib, time },
+        Build::Failed {
+            category,
+            message,
+            details,
+            locations,
+        } => {
+            let mut outcome =
+                CheckOutcome::fail(BUILD_CHECK, 0, category, message).with_details(details);
+            outcome.locations = locations;
+            BuildStage::Failed(outcome)
+        }
     }
 }
 
 fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, GradeError> {
     match check {
         CheckSpec::Model { .. } | CheckSpec::Unit { .. } => {
-            Ok(checks::model::check(&ctx.model, check)?)
+            Ok(checks::model::check(ctx.model, check)?)
+        }
+        CheckSpec::LibThreads { .. } => {
+            let index = ctx
+                .spec
+                .checks
+                .iter()
+                .position(|c| c.name() == check.name())
+                .unwrap_or(0);
+            Ok(checks::lib_threads::check(ctx.model, index, check)?)
         }
         CheckSpec::Output {
             name,
@@ -487,11 +646,18 @@ fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, Grade
             rules,
             ..
         } => {
+            let bin = ctx.spec.kind == crate::spec::Kind::Bin;
             let run = ctx.baseline()?;
             let mut outcome = checks::output::judge_run(name, *points, rules, &run.outcome);
             // Wrong output while threads were still running when `main`
             // returned: their work was lost because nobody waited for it.
+            // Not in a library exercise: there the output is the library's
+            // result, whose threads the model checker judges, and a worker
+            // that has sent its part and is only winding down when `main`
+            // returns would make the category a matter of luck (06's
+            // fixtures: one run in four).
             if outcome.category == Some(Category::WrongAnswer)
+                && bin
                 && let Some(alive) = run.trace.as_ref().and_then(|t| t.alive_at_exit())
                 && !alive.is_empty()
             {

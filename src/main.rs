@@ -28,6 +28,7 @@ mod scaffold;
 mod scan;
 mod spec;
 mod spec_error;
+mod spec_expr;
 mod submission;
 mod symbolize;
 mod trace;

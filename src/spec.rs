@@ -8,6 +8,9 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+mod calls;
+pub use calls::{CallRules, MODEL_THREADS};
+
 /// The spec format this grader reads. Bump on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -183,6 +186,37 @@ pub enum CheckSpec {
         #[serde(default)]
         timeout_ms: Option<u64>,
     },
+    /// How each call of a library function uses threads, observed through
+    /// the model checker's facade: how many it spawns, what part of the
+    /// result each produces, whether they can run at the same time
+    /// (`not-concurrent` when a call breaks the rules).
+    LibThreads {
+        name: String,
+        points: u32,
+        /// The function and its parameters' names, as the rules use them:
+        /// `"parallel_sum(numbers, workers)"`.
+        call: String,
+        /// The calls to observe, each the list of its arguments: integers,
+        /// and lists of integers (passed as a `Vec`).
+        args: Vec<Vec<crate::spec_expr::Arg>>,
+        /// Exactly this many spawned threads: an expression over the
+        /// parameters (`threads`, `min(workers, len(numbers))`).
+        #[serde(default)]
+        threads: Option<String>,
+        /// At least this many (instead of `threads`).
+        #[serde(default)]
+        min_threads: Option<String>,
+        /// At most this many (instead of `threads`).
+        #[serde(default)]
+        max_threads: Option<String>,
+        /// A working thread's part of the result is at least this fraction
+        /// of an equal part (default 0.5).
+        #[serde(default)]
+        min_share: Option<f64>,
+        /// Wall time of one call's observation.
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
     /// A functional test of the library's API, called on one thread
     /// (`graders/<id>/unit/<test>.rs`).
     Unit {
@@ -222,6 +256,7 @@ impl CheckSpec {
             | CheckSpec::Timing { name, .. }
             | CheckSpec::Threads { name, .. }
             | CheckSpec::Model { name, .. }
+            | CheckSpec::LibThreads { name, .. }
             | CheckSpec::Unit { name, .. } => name,
         }
     }
@@ -232,8 +267,34 @@ impl CheckSpec {
             | CheckSpec::Timing { points, .. }
             | CheckSpec::Threads { points, .. }
             | CheckSpec::Model { points, .. }
+            | CheckSpec::LibThreads { points, .. }
             | CheckSpec::Unit { points, .. } => *points,
         }
+    }
+
+    /// The rules of a `lib-threads` check; `Err` says what is wrong with
+    /// them (checked when the spec is loaded).
+    pub fn call_rules(&self) -> Option<Result<CallRules, String>> {
+        let CheckSpec::LibThreads {
+            call,
+            args,
+            threads,
+            min_threads,
+            max_threads,
+            min_share,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        Some(calls::parse(
+            call,
+            args,
+            threads.as_deref(),
+            min_threads.as_deref(),
+            max_threads.as_deref(),
+            *min_share,
+        ))
     }
 
     /// The rules of a `threads` check.
@@ -639,6 +700,16 @@ impl ExerciseSpec {
                     if self.kind != Kind::LibBin {
                         return Err(invalid(format!(
                             "check `{name}` tests a library, but this exercise is `bin`"
+                        )));
+                    }
+                }
+                CheckSpec::LibThreads { name, .. } => {
+                    if let Some(Err(e)) = check.call_rules() {
+                        return Err(invalid(format!("check `{name}`: {e}")));
+                    }
+                    if self.kind != Kind::LibBin {
+                        return Err(invalid(format!(
+                            "check `{name}` calls a library, but this exercise is `bin`"
                         )));
                     }
                 }

@@ -6,7 +6,9 @@
 //! every known-wrong fixture under `graders/<id>/wrong/<name>/` fails with
 //! the category its `expect.toml` names; every correct variant under
 //! `graders/<id>/variants/<name>/` passes. A regression in any detector
-//! breaks one of these claims.
+//! breaks one of these claims. With `--repeat N`, every target is graded N
+//! times and must get one score and one list of categories: a detector
+//! that depends on luck breaks its claim too.
 
 use crate::checks::Category;
 use crate::grade::{GradeResult, Grader, ResultStatus};
@@ -154,11 +156,39 @@ fn cats(r: &GradeResult) -> String {
     }
 }
 
-/// Runs every claim; prints a table; true when all hold.
+/// Whether `results` (one target graded several times) agree on the score
+/// and the categories; if not, what they were.
+pub fn agree(results: &[GradeResult]) -> Result<(), String> {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for r in results {
+        let key = format!("{}/{} ({})", r.score, r.max_score, cats(r));
+        match seen.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((key, 1)),
+        }
+    }
+    if seen.len() <= 1 {
+        return Ok(());
+    }
+    let parts: Vec<String> = seen
+        .iter()
+        .map(|(k, n)| format!("{k} {n} time{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+    Err(format!(
+        "graded {} times, it got {} different results: {}",
+        results.len(),
+        seen.len(),
+        parts.join(", ")
+    ))
+}
+
+/// Runs every claim (each target graded `repeat` times); prints a table;
+/// true when all hold.
 pub fn run(
     grader: &Grader,
     only: &[String],
     jobs: Option<usize>,
+    repeat: usize,
     out: &mut impl Write,
     style: Style,
 ) -> Result<bool, crate::commands::Error> {
@@ -182,16 +212,24 @@ pub fn run(
     let id_width = ids.iter().map(|i| i.len()).max().unwrap_or(0);
     let mut broken = 0usize;
     let total = work.len();
-    let grade = |(spec, target): &(&ExerciseSpec, &Target)| match grader.grade(spec, &target.dir) {
-        Ok(result) => judge(&target.claim, &result).map_err(|why| {
-            let first = result
-                .checks
-                .iter()
-                .find(|c| c.status == crate::checks::Status::Fail)
-                .map(|c| format!(" — {}: {}", c.name, c.message))
-                .unwrap_or_default();
-            format!("{why}{first}")
-        }),
+    let grade = |(spec, target): &(&ExerciseSpec, &Target)| match grader.grade_times(
+        spec,
+        &target.dir,
+        repeat.max(1),
+    ) {
+        Ok(results) => {
+            agree(&results)?;
+            let result = &results[0];
+            judge(&target.claim, result).map_err(|why| {
+                let first = result
+                    .checks
+                    .iter()
+                    .find(|c| c.status == crate::checks::Status::Fail)
+                    .map(|c| format!(" — {}: {}", c.name, c.message))
+                    .unwrap_or_default();
+                format!("{why}{first}")
+            })
+        }
         Err(e) => Err(format!("could not grade: {e}")),
     };
     // Print finished rows in order, as soon as each is known.
@@ -240,4 +278,38 @@ pub fn run(
         )?;
     }
     Ok(broken == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckOutcome;
+    use std::time::Duration;
+
+    fn graded(category: Option<Category>) -> GradeResult {
+        let check = match category {
+            Some(c) => CheckOutcome::fail("output", 3, c, "no"),
+            None => CheckOutcome::pass("output", 3, "yes"),
+        };
+        GradeResult::from_checks("05-shared-counter", vec![check], Duration::ZERO)
+    }
+
+    #[test]
+    fn rounds_that_disagree_break_the_claim() {
+        let same = vec![graded(Some(Category::DataRace)); 3];
+        assert_eq!(agree(&same), Ok(()));
+        let lucky = vec![
+            graded(Some(Category::DataRace)),
+            graded(None),
+            graded(Some(Category::DataRace)),
+        ];
+        assert_eq!(
+            agree(&lucky),
+            Err(
+                "graded 3 times, it got 2 different results: 0/3 (data-race) 2 times, \
+                 3/3 (no failing check) 1 time"
+                    .into()
+            )
+        );
+    }
 }

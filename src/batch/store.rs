@@ -11,10 +11,12 @@
 //!
 //! Writes are atomic (a temporary file in the same folder, then a rename),
 //! so a killed batch leaves either a whole result or none, and several
-//! batches (shards on one machine) may share a store without a lock. Results
-//! with `status: error` are never stored: a grader fault is retried.
+//! batches (shards on one machine) may share a store without a lock. Only
+//! results that a rerun could not contradict are stored
+//! ([`GradeResult::settled`]): a grader fault (`status: error`) and a
+//! verdict that rests on a clock (`timeout`) are graded again.
 
-use crate::grade::{GradeResult, ResultStatus};
+use crate::grade::GradeResult;
 use crate::progress::Fnv;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -52,12 +54,12 @@ impl Store {
     pub fn get(&self, key: &Key) -> Option<GradeResult> {
         let text = std::fs::read_to_string(self.path(key)).ok()?;
         let result: GradeResult = serde_json::from_str(&text).ok()?;
-        (result.exercise == key.exercise && result.status != ResultStatus::Error).then_some(result)
+        (result.exercise == key.exercise && result.settled()).then_some(result)
     }
 
-    /// Stores a result (not an error) atomically.
+    /// Stores a result atomically, when a rerun would give it again.
     pub fn put(&self, key: &Key, result: &GradeResult) -> io::Result<()> {
-        if result.status == ResultStatus::Error {
+        if !result.settled() {
             return Ok(());
         }
         let path = self.path(key);
@@ -137,4 +139,42 @@ pub fn build_id() -> u64 {
         }
         h.finish()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Category, CheckOutcome};
+    use std::time::Duration;
+
+    fn result(category: Option<Category>) -> GradeResult {
+        let check = match category {
+            Some(c) => CheckOutcome::fail("output", 3, c, "it failed"),
+            None => CheckOutcome::pass("output", 3, "right"),
+        };
+        GradeResult::from_checks("05-shared-counter", vec![check], Duration::ZERO)
+    }
+
+    #[test]
+    fn only_results_a_rerun_would_repeat_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path());
+        let key = |sources| Key {
+            exercise: "05-shared-counter".into(),
+            sources,
+            spec: 1,
+        };
+        store.put(&key(1), &result(None)).unwrap();
+        store
+            .put(&key(2), &result(Some(Category::DataRace)))
+            .unwrap();
+        // A time limit reached under load may not be reached on an idle
+        // machine: graded again rather than reused.
+        store
+            .put(&key(3), &result(Some(Category::Timeout)))
+            .unwrap();
+        assert_eq!(store.get(&key(1)).map(|r| r.score), Some(3));
+        assert_eq!(store.get(&key(2)).map(|r| r.score), Some(0));
+        assert!(store.get(&key(3)).is_none());
+    }
 }

@@ -4,12 +4,22 @@
 //! turns its results into [`CheckOutcome`]s.
 
 use super::CheckOutcome;
+use crate::model::explain::Evidence;
 use crate::model::{self, ModelContext, ModelError, RunResult};
 use crate::spec::CheckSpec;
 use std::time::Duration;
 
 /// Runs one `model` or `unit` check. Other kinds are not this module's.
 pub fn check(ctx: &ModelContext, check: &CheckSpec) -> Result<CheckOutcome, ModelError> {
+    Ok(check_with_evidence(ctx, check)?.0)
+}
+
+/// [`check`], and where the failing interleaving happened when a model
+/// check found one.
+pub fn check_with_evidence(
+    ctx: &ModelContext,
+    check: &CheckSpec,
+) -> Result<(CheckOutcome, Option<Evidence>), ModelError> {
     match check {
         CheckSpec::Model {
             name,
@@ -24,12 +34,18 @@ pub fn check(ctx: &ModelContext, check: &CheckSpec) -> Result<CheckOutcome, Mode
                 .unwrap_or(model::DEFAULT_MODEL_TIMEOUT);
             Ok(
                 match model::run_scenario(ctx, scenario, *max_preemptions, wall)? {
+                    RunResult::Broken(v, evidence) => {
+                        let mut outcome = CheckOutcome::fail(name, *points, v.category, v.message)
+                            .with_details(v.details);
+                        outcome.locations = evidence.locations.clone();
+                        (outcome, Some(evidence))
+                    }
                     RunResult::Passed { iterations, wall } => {
                         let bound = match max_preemptions {
                             Some(p) => format!(" with up to {p} preemptions"),
                             None => String::new(),
                         };
-                        CheckOutcome::pass(
+                        let outcome = CheckOutcome::pass(
                             name,
                             *points,
                             format!(
@@ -37,12 +53,14 @@ pub fn check(ctx: &ModelContext, check: &CheckSpec) -> Result<CheckOutcome, Mode
                              ({:.2} s): no lost update, no broken invariant, no deadlock",
                                 wall.as_secs_f64()
                             ),
-                        )
+                        );
+                        (outcome, None)
                     }
-                    RunResult::Failed(v) => {
+                    RunResult::Failed(v) => (
                         CheckOutcome::fail(name, *points, v.category, v.message)
-                            .with_details(v.details)
-                    }
+                            .with_details(v.details),
+                        None,
+                    ),
                 },
             )
         }
@@ -56,23 +74,23 @@ pub fn check(ctx: &ModelContext, check: &CheckSpec) -> Result<CheckOutcome, Mode
             let wall = timeout_ms
                 .map(Duration::from_millis)
                 .unwrap_or(model::DEFAULT_UNIT_TIMEOUT);
-            Ok(match model::run_unit(ctx, test, wall)? {
+            let outcome = match model::run_unit(ctx, test, wall)? {
                 RunResult::Passed { .. } => {
                     CheckOutcome::pass(name, *points, format!("functional test `{test}` passes"))
                 }
-                RunResult::Failed(v) => CheckOutcome::fail(
+                RunResult::Failed(v) | RunResult::Broken(v, _) => CheckOutcome::fail(
                     name,
                     *points,
                     v.category,
                     format!("functional test `{test}`: {}", v.message),
                 )
                 .with_details(v.details),
-            })
+            };
+            Ok((outcome, None))
         }
-        other => Ok(CheckOutcome::skip(
-            other.name(),
-            other.points(),
-            "not a model-checker check",
+        other => Ok((
+            CheckOutcome::skip(other.name(), other.points(), "not a model-checker check"),
+            None,
         )),
     }
 }

@@ -155,6 +155,13 @@ const RULES: &[(Rule, &str)] = &[
         },
         HARNESS,
     ),
+    (
+        Rule {
+            prefix: "grader_conc::observe",
+            except: &[],
+        },
+        HARNESS,
+    ),
 ];
 
 const SIGHT: &str = "is the real standard library's, out of the model checker's sight: the grader \

@@ -11,6 +11,9 @@
 use crate::checks::Category;
 use std::fmt::Write as _;
 
+mod evidence;
+pub use evidence::Evidence;
+
 /// The first failure the harness reported.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Failure {
@@ -87,6 +90,9 @@ pub struct Report {
     pub cut: bool,
     /// Whether the closing `end` line was seen (the report is whole).
     pub complete: bool,
+    /// The `obs` lines of an observed call, fields after `obs`
+    /// ([`super::observe::parse`] reads them).
+    pub observed: Vec<Vec<String>>,
 }
 
 fn unescape(s: &str) -> String {
@@ -168,6 +174,7 @@ pub fn parse(stderr: &str, tag: &str) -> Report {
                 r.failed = num(2);
             }
             "cut" => r.cut = true,
+            "obs" => r.observed.push(f[1..].to_vec()),
             "end" => r.complete = true,
             _ => {}
         }
@@ -203,6 +210,9 @@ fn capitalized(s: &str) -> String {
 fn place(loc: &str) -> String {
     match loc.strip_prefix("scenario/") {
         Some(rest) => format!("the grader's scenario ({rest})"),
+        // A place [`Report::relocate`] could not bring back to the
+        // student's files: never a `/rustc/...` path.
+        None if evidence::is_foreign(loc) => "the standard library, called from your code".into(),
         None => loc.to_string(),
     }
 }
@@ -383,7 +393,11 @@ impl Report {
     /// fail (or reported nothing).
     pub fn verdict(&self, scenario: &str) -> Option<Verdict> {
         let f = self.failure.as_ref()?;
-        let explored = if self.iteration > 1 {
+        // No step to show (the code touched nothing shared): no heading
+        // over an empty list.
+        let explored = if self.events.is_empty() && self.dropped == 0 {
+            String::new()
+        } else if self.iteration > 1 {
             format!(
                 "The model checker tried {} interleavings of the threads; this one fails:\n",
                 self.iteration
@@ -572,11 +586,12 @@ impl Report {
                 e.values[1]
             );
         }
-        let details = format!(
-            "{explored}{}\nThe scenario then found: {}",
-            self.interleaving(&marks, 60),
-            f.message
-        );
+        let steps = self.interleaving(&marks, 60);
+        let details = if steps.is_empty() {
+            format!("The scenario found: {}", f.message)
+        } else {
+            format!("{explored}{steps}\nThe scenario then found: {}", f.message)
+        };
         if self.passed == 0 {
             let n = self.failed.max(1);
             let scope = if self.cut {

@@ -21,6 +21,7 @@
 pub mod bypass;
 pub mod explain;
 pub mod harness;
+pub mod observe;
 mod registry;
 pub mod rewrite;
 // Half of it runs in the harnesses, as the `grader_seal` crate.
@@ -134,6 +135,29 @@ impl<'a> ModelContext<'a> {
         Ok(())
     }
 
+    /// Builds the model harness alone: it needs the submission's sources,
+    /// not the build stage's library, so it can be built beside that.
+    pub(crate) fn build_model_harness(&self) -> Result<Harness, ModelError> {
+        self.build_model()
+    }
+
+    /// Builds the unit harness alone (against the library this context
+    /// was made with).
+    pub(crate) fn build_unit_harness(&self) -> Result<Harness, ModelError> {
+        self.build_unit()
+    }
+
+    /// Takes harnesses built beforehand ([`Self::build_model_harness`],
+    /// [`Self::build_unit_harness`]).
+    pub(crate) fn adopt_harnesses(&self, model: Option<Harness>, unit: Option<Harness>) {
+        if let Some(h) = model {
+            let _ = self.model.set(h);
+        }
+        if let Some(h) = unit {
+            let _ = self.unit.set(h);
+        }
+    }
+
     fn build_model(&self) -> Result<Harness, ModelError> {
         let pre = prepare(self.cache, self.toolchain)?;
         harness::build_model(self, &pre)
@@ -159,7 +183,8 @@ impl<'a> ModelContext<'a> {
             .spec
             .checks
             .iter()
-            .any(|c| matches!(c, CheckSpec::Model { .. }));
+            .any(|c| matches!(c, CheckSpec::Model { .. }))
+            || observe::wanted(self.spec);
         let unit = self
             .spec
             .checks
@@ -194,11 +219,14 @@ pub enum RunResult {
         wall: Duration,
     },
     Failed(Verdict),
+    /// An interleaving broke the scenario (or deadlocked): the verdict, and
+    /// where in the student's code.
+    Broken(Verdict, explain::Evidence),
 }
 
 /// What one harness run showed: its report, the run, and the iterations
 /// its own last step vouched for (`Some` only with a valid seal).
-struct HarnessRun {
+pub(crate) struct HarnessRun {
     report: Report,
     outcome: run::Outcome,
     proven: Option<u64>,
@@ -217,7 +245,12 @@ fn run_harness(
     env: &[(&str, String)],
     wall: Duration,
 ) -> Result<HarnessRun, ModelError> {
-    let workdir = ctx.scratch.join("run");
+    // A folder per run: runs go side by side (the model-side checks, the
+    // calls of a lib-threads check), and the sandbox gives a run's folder,
+    // walking it, to that run's user.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let workdir = ctx.scratch.join("run").join(n.to_string());
     std::fs::create_dir_all(&workdir).map_err(|source| ModelError::Io {
         path: workdir.clone(),
         source,
@@ -262,10 +295,12 @@ pub fn run_scenario(
     if let Some(p) = max_preemptions {
         env.push(("LOOM_MAX_PREEMPTIONS", p.to_string()));
     }
-    let run = run_harness(ctx, "model", &exe, scenario, &env, wall)?;
+    let mut run = run_harness(ctx, "model", &exe, scenario, &env, wall)?;
+    run.report.relocate(&ctx.sources.join("src"));
     let label = format!("scenario `{scenario}`");
     if let Some(v) = run.report.verdict(&label) {
-        return Ok(RunResult::Failed(v));
+        let evidence = run.report.evidence(v.category);
+        return Ok(RunResult::Broken(v, evidence));
     }
     Ok(match run.proven {
         Some(n) => RunResult::Passed {

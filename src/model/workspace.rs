@@ -38,6 +38,7 @@ const FACADE: &[(&str, &str)] = &[
     ("mpsc.rs", include_str!("facade/mpsc.rs")),
     ("thread.rs", include_str!("facade/thread.rs")),
     ("model.rs", include_str!("facade/model.rs")),
+    ("observe.rs", include_str!("facade/observe.rs")),
 ];
 
 /// The harnesses' proof of their last step (the grader's own `seal`

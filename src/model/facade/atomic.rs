@@ -31,9 +31,13 @@ macro_rules! common {
         impl $name {
             #[track_caller]
             pub fn new(v: $t) -> $name {
+                let id = trace::register(stringify!($name).into(), Location::caller());
+                if crate::observe::active() {
+                    crate::observe::initial(id.0, show(v));
+                }
                 $name {
                     inner: loom::sync::atomic::$name::new(v),
-                    id: trace::register(stringify!($name).into(), Location::caller()),
+                    id,
                 }
             }
 
@@ -138,6 +142,9 @@ macro_rules! common {
             }
 
             pub fn into_inner(self) -> $t {
+                if crate::observe::active() {
+                    crate::observe::consumed(self.id.0);
+                }
                 self.inner.into_inner()
             }
 

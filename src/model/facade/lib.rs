@@ -22,6 +22,8 @@ pub mod thread;
 
 #[doc(hidden)]
 pub mod model;
+#[doc(hidden)]
+pub mod observe;
 
 /// `std::hint`, with `spin_loop` as a yield point in the model.
 pub mod hint {

@@ -192,6 +192,9 @@ impl<T> Mutex<T> {
     }
 
     pub fn into_inner(self) -> LockResult<T> {
+        if crate::observe::active() {
+            crate::observe::consumed(self.id.0);
+        }
         Ok(self
             .inner
             .into_inner()
@@ -199,6 +202,9 @@ impl<T> Mutex<T> {
     }
 
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        if crate::observe::active() {
+            crate::observe::consumed(self.id.0);
+        }
         Ok(self.inner.get_mut().unwrap_or_else(PoisonError::into_inner))
     }
 }
@@ -367,6 +373,9 @@ impl<T> RwLock<T> {
     }
 
     pub fn into_inner(self) -> LockResult<T> {
+        if crate::observe::active() {
+            crate::observe::consumed(self.id.0);
+        }
         Ok(self
             .inner
             .into_inner()
@@ -374,6 +383,9 @@ impl<T> RwLock<T> {
     }
 
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        if crate::observe::active() {
+            crate::observe::consumed(self.id.0);
+        }
         Ok(self.inner.get_mut().unwrap_or_else(PoisonError::into_inner))
     }
 }

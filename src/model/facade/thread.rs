@@ -37,6 +37,9 @@ where
     let inner = loom::thread::spawn(move || {
         trace::started(child);
         let value = f();
+        if crate::observe::active() {
+            crate::observe::returned(child, &value);
+        }
         trace::finished();
         flag.store(true, std::sync::atomic::Ordering::SeqCst);
         value
@@ -202,6 +205,9 @@ impl<'scope> Scope<'scope, '_> {
         let out = slot.clone();
         let body: Box<dyn FnOnce() + 'scope> = Box::new(move || {
             let value = f();
+            if crate::observe::active() {
+                crate::observe::returned(trace::me(), &value);
+            }
             *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(Ok(value));
         });
         // SAFETY: the thread borrows from 'scope, and `scope` joins every

@@ -114,11 +114,14 @@ pub(crate) fn event(
     verb: &'static str,
     values: [Option<String>; 2],
 ) {
-    with(|s| {
+    // A copy only for an observed call: this runs at every step of every
+    // explored interleaving.
+    let observed = crate::observe::active().then(|| values.clone());
+    let thread = with(|s| {
         let thread = current(s);
         if s.events.len() >= MAX_EVENTS {
             s.dropped += 1;
-            return;
+            return thread;
         }
         s.events.push(Event {
             thread,
@@ -127,7 +130,17 @@ pub(crate) fn event(
             obj,
             loc,
         });
+        thread
     });
+    // Outside the lock: an observed call yields to the other threads here.
+    if let Some(values) = observed {
+        crate::observe::event(thread, obj.map(|o| o.0), &loc_str(loc), verb, &values);
+    }
+}
+
+/// The number of the running model thread (see [`current`]).
+pub(crate) fn me() -> usize {
+    with(current)
 }
 
 pub(crate) fn blocked(wait: Wait, loc: Loc) {
