@@ -1033,7 +1033,7 @@ fn a_class_in_every_layout_is_graded_resumed_sharded_and_merged() {
     // (their durations).
     let merged = redacted(&course.path("out-merged"));
     for (name, text) in redacted(&course.path("out-a")) {
-        if name == "results.json" || name == "junit.xml" || name.starts_with("feedback/") {
+        if name != "grades.csv" {
             assert_eq!(text, merged[&name], "{name}");
             continue;
         }

@@ -20,15 +20,27 @@ pub(super) fn model_checks(
     let mut outcomes: Vec<Option<CheckOutcome>> = vec![None; spec.checks.len()];
     let mut proof: Option<Proof> = None;
     for (i, (outcome, evidence)) in model_side(model, spec)? {
-        if proof.is_none()
-            && let (Some(evidence), Some(category)) = (evidence, outcome.category)
-            && matches!(category, Category::DataRace | Category::Deadlock)
-        {
-            proof = Some(Proof {
-                check: outcome.name.clone(),
-                category,
-                library_threads: evidence.library_threads,
-            });
+        if proof.is_none() {
+            proof = match (evidence, outcome.category) {
+                (Some(evidence), Some(category))
+                    if matches!(category, Category::DataRace | Category::Deadlock) =>
+                {
+                    Some(Proof {
+                        check: outcome.name.clone(),
+                        category,
+                        library_threads: evidence.library_threads,
+                    })
+                }
+                // The library cannot be model-checked: nothing vouches for
+                // a run of it on real threads either, and whether it
+                // spawns threads of its own is not known.
+                (_, Some(Category::Forbidden)) => Some(Proof {
+                    check: outcome.name.clone(),
+                    category: Category::Forbidden,
+                    library_threads: true,
+                }),
+                _ => None,
+            };
         }
         outcomes[i] = Some(outcome);
     }
@@ -74,7 +86,8 @@ fn model_side(model: &ModelContext, spec: &ExerciseSpec) -> Result<Outcomes, Gra
 
 /// A model check's proof that the outcome depends on how the threads
 /// interleave: a lost update, a broken invariant or a deadlock in some
-/// interleavings and not in others.
+/// interleavings and not in others; or its finding that the library cannot
+/// be checked at all (`forbidden`), which leaves a real run unproven too.
 pub(super) struct Proof {
     check: String,
     category: Category,
@@ -86,14 +99,23 @@ pub(super) struct Proof {
 impl Proof {
     /// Why `check` is not judged, when one run of it would be luck.
     pub(super) fn voids(&self, check: &CheckSpec) -> Option<String> {
-        let what = match self.category {
-            Category::Deadlock => "the threads can deadlock, so whether one run finishes",
-            _ => "the result depends on how the threads interleave, so what one run gives",
+        let because = match self.category {
+            Category::Forbidden => format!(
+                "not judged: the library cannot be model-checked (see `{}`), so what one run \
+                 of it gives proves nothing",
+                self.check
+            ),
+            category => {
+                let what = match category {
+                    Category::Deadlock => "the threads can deadlock, so whether one run finishes",
+                    _ => "the result depends on how the threads interleave, so what one run gives",
+                };
+                format!(
+                    "not judged: the model check `{}` proved that {what} is luck, not proof",
+                    self.check
+                )
+            }
         };
-        let because = format!(
-            "not judged: the model check `{}` proved that {what} is luck, not proof",
-            self.check
-        );
         match check {
             // The program runs the library on real threads.
             CheckSpec::Output { .. } | CheckSpec::Timing { .. } => Some(because),
