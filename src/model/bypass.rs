@@ -143,6 +143,167 @@ const RULES: &[(Rule, &str)] = &[
     ),
     (
         Rule {
+            prefix: "std::env::args",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::args_os",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::Args",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::ArgsOs",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::var",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::var_os",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::vars",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::vars_os",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::Vars",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::VarsOs",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::current_exe",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::current_dir",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::home_dir",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::env::temp_dir",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "std::process::id",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "core::any::type_name",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "core::any::type_name_of_val",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "core::any::TypeId",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "core::mem::size_of",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "core::mem::size_of_val",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "core::mem::align_of",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "core::mem::align_of_val",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
+            prefix: "core::alloc::layout::Layout",
+            except: &[],
+        },
+        INSPECT,
+    ),
+    (
+        Rule {
             prefix: "grader_conc::model",
             except: &[],
         },
@@ -175,6 +336,7 @@ const STATE: &str = "keeps shared state (a file, an environment variable, a pipe
      `Mutex`, atomics or channels";
 const CLOCK: &str = "the model checker replays every interleaving and cannot model the clock; \
      wait for threads with `join`, a channel or a `Condvar`, not for time to pass";
+const INSPECT: &str = super::rewrite::INTROSPECT_WHY;
 const HARNESS: &str = "is the model harness's own machinery, not for the library to call";
 
 /// The harness build's rejections: what functions of `crates` reach that

@@ -136,6 +136,30 @@ const STATEFUL: &[&str] = &[
 
 const CLOCK: &[&str] = &["Instant", "SystemTime"];
 
+/// What tells a library's own types apart, some of it at compile time
+/// (`size_of` is a `const fn`, so no call of it need reach the compiled
+/// code that [`super::bypass`] reads): the facade's types are not std's,
+/// and a library that branches on them could be right under the model
+/// and racy in a real run.
+const INTROSPECT: &[&str] = &[
+    "size_of",
+    "size_of_val",
+    "align_of",
+    "align_of_val",
+    "type_name",
+    "type_name_of_val",
+    "type_id",
+    "TypeId",
+    "Layout",
+    "needs_drop",
+    "offset_of",
+];
+
+/// Why a library may not look at its types or at the process it runs in.
+pub(crate) const INTROSPECT_WHY: &str = "lets the library tell the model check from a real run \
+     (its types and the process around it differ between the two), so code that is right \
+     under the model could race in a real run; a library for this course has no need of it";
+
 /// Why an item of a modelled module is not available, or `None` when it is.
 fn unsupported(segments: &[String]) -> Option<String> {
     let seg = |i: usize| segments.get(i).map(String::as_str);
@@ -347,6 +371,10 @@ impl TokenScan<'_> {
                  wait for threads with `join`, a channel or a `Condvar`, not for time to pass"
                     .into(),
             );
+            return;
+        }
+        if INTROSPECT.contains(&name) {
+            self.reject(line, format!("`{name}`"), INTROSPECT_WHY.into());
             return;
         }
         if !matches!(name, "std" | "core" | "alloc") {

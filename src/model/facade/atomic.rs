@@ -187,9 +187,10 @@ macro_rules! common {
             }
         }
 
+        /// As std writes it: the value, loaded with `Relaxed`.
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(stringify!($name))
+                fmt::Debug::fmt(&self.load(Ordering::Relaxed), f)
             }
         }
     };

@@ -223,9 +223,18 @@ impl<T> From<T> for Mutex<T> {
     }
 }
 
-impl<T> fmt::Debug for Mutex<T> {
+/// As std writes it (a `try_lock`, then the value or `"<locked>"`): a
+/// library must not be able to tell the model from a real run by what it
+/// prints.
+impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Mutex { .. }")
+        let mut d = f.debug_struct("Mutex");
+        match self.try_lock() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &"<locked>"),
+        };
+        d.field("poisoned", &false);
+        d.finish_non_exhaustive()
     }
 }
 
@@ -397,9 +406,16 @@ impl<T: Default> Default for RwLock<T> {
     }
 }
 
-impl<T> fmt::Debug for RwLock<T> {
+/// As std writes it (a `try_read`, then the value or `<locked>`).
+impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RwLock { .. }")
+        let mut d = f.debug_struct("RwLock");
+        match self.try_read() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.field("poisoned", &false);
+        d.finish_non_exhaustive()
     }
 }
 

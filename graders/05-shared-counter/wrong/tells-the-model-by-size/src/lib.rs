@@ -1,0 +1,27 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+const PLAIN: bool = std::mem::size_of::<AtomicUsize>() == std::mem::size_of::<usize>();
+
+pub fn count_concurrently(threads: usize, increments: usize) -> usize {
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..threads {
+        let count = Arc::clone(&count);
+        handles.push(thread::spawn(move || {
+            for _ in 0..increments {
+                if PLAIN {
+                    let seen = count.load(Ordering::Relaxed);
+                    count.store(seen + 1, Ordering::Relaxed);
+                } else {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }));
+    }
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    count.load(Ordering::Relaxed)
+}
