@@ -357,8 +357,31 @@ impl Grader {
             package_name: &package,
             extra_args: Vec::new(),
         };
-        let (exe, lib, build_time) = match compile::build(self.toolchain, sources, &opts)? {
-            Build::Built { exe, lib, time } => (exe, lib, time),
+        let cached = crate::build_cache::entry(
+            sources,
+            &self.toolchain.rustc,
+            &[&spec.id, &package, &crate_name],
+        );
+        let restored = cached
+            .as_ref()
+            .and_then(|c| c.restore(&sources.dir.join("out")));
+        let build = match restored {
+            Some((exe, lib)) => Build::Built {
+                exe,
+                lib,
+                time: Duration::ZERO,
+            },
+            None => compile::build(self.toolchain, sources, &opts)?,
+        };
+        let (exe, lib, build_time) = match build {
+            Build::Built { exe, lib, time } => {
+                if let Some(c) = &cached
+                    && !time.is_zero()
+                {
+                    c.store(&(exe.clone(), lib.clone()));
+                }
+                (exe, lib, time)
+            }
             Build::Failed {
                 category,
                 message,
@@ -376,7 +399,11 @@ impl Grader {
         checks.push(CheckOutcome::pass(
             BUILD_CHECK,
             0,
-            format!("compiled in {:.2} s", build_time.as_secs_f64()),
+            if build_time.is_zero() {
+                format!("built before: reused from {}", crate::build_cache::VAR)
+            } else {
+                format!("compiled in {:.2} s", build_time.as_secs_f64())
+            },
         ));
         let workdir = sources.dir.join("run");
         std::fs::create_dir_all(&workdir).map_err(|source| GradeError::Scratch {
