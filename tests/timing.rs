@@ -195,6 +195,9 @@ fn new_fixtures_and_variants_keep_their_verdict_thirty_times_beside_two_hogs() {
         wrong(hello, "joins-only-when-graded", "sleep-reliance"),
         wrong(hello, "joins-only-when-sleeps-are-cut", "sleep-reliance"),
         wrong(hello, "no-wait", "early-exit"),
+        // Writes forged trace lines wherever it can: the threads check still
+        // sees no thread.
+        wrong(hello, "forges-its-trace", "not-concurrent"),
         wrong("03-many-threads", "joins-all-but-last", "early-exit"),
         wrong("04-early-exit", "ignores-handles", "early-exit"),
         right(hello, "spins-on-a-flag-with-yield"),
