@@ -295,7 +295,15 @@ pub fn judge_output(name: &str, points: u32, rules: &[Rule], runs: &Runs) -> Che
     if outcome.category != Some(Category::WrongAnswer) {
         return outcome;
     }
-    if let Some(right) = runs.perturbed.iter().find(|r| runs.right(r)) {
+    // Lost work breaks a rule the perturbed runs also judge; a wrong value
+    // of a rule kept out of them (`perturbed = false`) is the answer's.
+    let own: Vec<Rule> = rules.iter().filter_map(Rule::for_perturbed).collect();
+    let lost_work = !evaluate(&own, &base.outcome.stdout_text()).is_empty();
+    let right = |run: &&Observed| {
+        judge_termination("", 0, &run.outcome).is_none()
+            && evaluate(&own, &run.outcome.stdout_text()).is_empty()
+    };
+    if lost_work && let Some(right) = runs.perturbed.iter().find(right) {
         let (_, profile) = under(right);
         return CheckOutcome::pass(
             name,
