@@ -25,6 +25,7 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rustc-check-cfg=cfg(grader_no_shim)");
     record_sysroot();
+    embed_loom_registry();
 
     if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
         println!("cargo::rustc-cfg=grader_no_shim");
@@ -80,4 +81,43 @@ fn record_sysroot() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     println!("cargo::rustc-env=GRADER_BUILD_SYSROOT={sysroot}");
+}
+
+/// Lists every file of `vendor/loom-registry/` (the local registry the
+/// model checker's facade is built from, offline) as `include_bytes!`
+/// entries in `$OUT_DIR/loom_registry.rs`, for `src/model/registry.rs`: the
+/// grader carries those sources in its binary, so an installed grader needs
+/// neither its source tree nor the network to build the model checker.
+fn embed_loom_registry() {
+    const DIR: &str = "vendor/loom-registry";
+    println!("cargo::rerun-if-changed={DIR}");
+    let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it")).join(DIR);
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut code = String::from("pub const FILES: &[(&str, &[u8])] = &[\n");
+    for path in &files {
+        let rel = path.strip_prefix(&root).expect("listed under the root");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        code.push_str(&format!(
+            "    ({rel:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
+    }
+    code.push_str("];\n");
+    let out =
+        PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("loom_registry.rs");
+    std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
 }

@@ -31,8 +31,9 @@ pub enum Command {
     List,
     /// Grades one exercise (default: `exercises/<ID>`).
     Check {
-        /// The exercise id, e.g. `02-hello-thread`.
-        id: String,
+        /// The exercise: its id, its number (`02`) or any part of its name
+        /// (`hello`); default: the one whose folder you are in.
+        id: Option<String>,
         /// Grade this folder instead of `exercises/<ID>`.
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
@@ -42,27 +43,34 @@ pub enum Command {
     },
     /// Prints the exercise's hint.
     Hint {
-        /// The exercise id.
-        id: String,
+        /// The exercise (default: the one whose folder you are in).
+        id: Option<String>,
+    },
+    /// Builds your program and runs it, without grading it: what it prints,
+    /// and how it ended. It runs in the sandbox, under the exercise's limits.
+    Run {
+        /// The exercise (default: the one whose folder you are in).
+        id: Option<String>,
     },
     /// Grades the exercise you are working on whenever you save one of its
     /// files; `n` moves on once it passes, `h` hint, `l` list, `r` grade
     /// again, `q` quit.
     Watch {
-        /// Start at this exercise (default: the first one not done).
+        /// Start at this exercise (default: the one whose folder you are
+        /// in, else the first one not done).
         id: Option<String>,
     },
     /// Restores an exercise's starter code from the course's git history
     /// (asks first). Files you added are kept.
     Reset {
-        /// The exercise id.
-        id: String,
+        /// The exercise (default: the one whose folder you are in).
+        id: Option<String>,
         /// Do not ask (needed without a terminal).
         #[arg(long, short = 'y')]
         yes: bool,
-        /// Take the starter from this commit (default: the newest commit
-        /// that changed `graders/<ID>` or `solutions/<ID>`, i.e. the
-        /// course's, not yours).
+        /// Take the starter from this commit (default: in a student
+        /// edition, its first commit; in the instructor's tree, the newest
+        /// commit that changed `graders/<ID>` or `solutions/<ID>`).
         #[arg(long, value_name = "REV")]
         from: Option<String>,
     },
@@ -101,6 +109,33 @@ pub enum Command {
         /// Grade everything again, ignoring stored results.
         #[arg(long)]
         regrade: bool,
+        /// A CSV mapping submission folders to LMS identities: a `folder`
+        /// column and identity columns (Canvas: `Student`, `ID`, `SIS User
+        /// ID`, `SIS Login ID`, `Section`; Moodle: `email`, `idnumber`,
+        /// `username`), added to grades.csv.
+        #[arg(long, value_name = "FILE")]
+        roster: Option<PathBuf>,
+        /// Also write gradebook.csv in the layout this LMS imports (needs
+        /// --roster).
+        #[arg(long, value_enum, requires = "roster")]
+        gradebook: Option<crate::report::csv::Gradebook>,
+    },
+    /// Grades one student's whole hand-in in one call (a Gradescope upload,
+    /// a GitHub Classroom repository): every exercise found in DIR (a clone
+    /// of the course, a folder per exercise, an archive, or one crate with
+    /// one `--exercise`); an expected exercise not found scores 0.
+    Handin {
+        /// The hand-in: a folder or a .zip/.tar.gz.
+        dir: PathBuf,
+        /// The exercises expected (default: every exercise of the course).
+        #[arg(long = "exercise", value_name = "ID")]
+        exercises: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Parallel gradings (default: the number of cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Combines the outputs of `batch --shard` runs into the reports one
     /// run over the whole class writes.
@@ -119,6 +154,14 @@ pub enum Command {
         /// submission.tar.gz in the course folder).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Writes the student edition of the course into OUT, a new git
+    /// repository of one commit: the exercises, what grading needs of
+    /// `graders/`, the grader's sources and a student README; no solutions
+    /// and no known-wrong fixtures.
+    Publish {
+        /// A folder that does not exist yet (or is empty).
+        out: PathBuf,
     },
     /// Scaffolds a new exercise: its starter, its reference solution and
     /// its grader folder (a commented spec; for a library, a unit test and

@@ -61,34 +61,42 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
         Command::Watch { id } => {
             drop(out);
+            let id = match id {
+                Some(given) => Some(project.resolve(Some(&given), "watch")?),
+                None => project.resolve(None, "watch").ok(),
+            };
             watch::run(&project, id.as_deref(), style)
         }
         Command::Reset { id, yes, from } => {
-            project.spec(&id)?;
+            let id = project.resolve(id.as_deref(), "reset")?;
             reset::run(&project, &id, yes, from.as_deref(), &mut out).map_err(|e| match e {
                 reset::ResetError::Io(e) => Error::Io(e),
                 e => Error::Other(e.to_string()),
             })
         }
         Command::Hint { id } => {
-            let spec = project.spec(&id)?;
+            let spec = project.spec(&project.resolve(id.as_deref(), "hint")?)?;
             writeln!(out, "{} — {}\n", style.bold(&spec.id), spec.title)?;
             writeln!(out, "{}", spec.hint.trim_end())?;
             Ok(0)
         }
         Command::Check { id, path, format } => {
+            let id = project.resolve(id.as_deref(), "check")?;
             let spec = project.spec(&id)?;
             let dir = path.unwrap_or_else(|| project.exercise_dir(&id));
             if !dir.exists() {
                 return Err(Error::Other(format!("{} does not exist", dir.display())));
             }
+            // An upload of the whole repository, or a folder wrapping it.
+            let dir = batch::handin::crate_of(&dir, &id);
             let grader = Grader::new(project.clone())?;
+            prebuild_model(&grader, std::slice::from_ref(&spec))?;
             let result = match (grader.grade(&spec, &dir), format) {
                 (Ok(r), _) => r,
                 // CI and Gradescope expect their document even when the
                 // grader fails; it says so, and the exit status is still 2.
                 (Err(e), Format::Junit | Format::Github | Format::Gradescope) => {
-                    GradeResult::error(&spec.id, format!("could not grade: {e}"))
+                    GradeResult::error(&spec.id, e.to_string())
                 }
                 (Err(e), _) => return Err(e.into()),
             };
@@ -114,8 +122,18 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 }
                 Format::Json => report::json::write(&mut out, &result)?,
                 Format::Junit => report::junit::write_check(&mut out, &result)?,
-                Format::Github => report::github::write(&mut out, &result, &dir)?,
-                Format::Gradescope => report::gradescope::write(&mut out, &spec, &result)?,
+                Format::Github => {
+                    let root = report::github::repo_root(&dir, &project.root);
+                    report::github::annotate(&mut out, &result, &dir, &root)?;
+                    report::github::points(&mut out, result.score, spec.max_score())?
+                }
+                Format::Gradescope => {
+                    let entry = report::gradescope::Entry {
+                        spec: &spec,
+                        result: Some(&result),
+                    };
+                    report::gradescope::write(&mut out, &[entry], &[])?
+                }
             }
             Ok(match result.status {
                 ResultStatus::Pass => 0,
@@ -123,8 +141,16 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 ResultStatus::Error => 2,
             })
         }
-        Command::Verify { exercises, jobs } => {
+        Command::Run { id } => {
+            let id = project.resolve(id.as_deref(), "run")?;
             let grader = Grader::new(project.clone())?;
+            crate::run_program::run(&grader, &project.spec(&id)?, &mut out)
+        }
+        Command::Publish { out: dir } => crate::publish::run(&project, &dir, &mut out),
+        Command::Verify { exercises, jobs } => {
+            crate::publish::instructor_only(&project, "verify")?;
+            let grader = Grader::new(project.clone())?;
+            prebuild_model(&grader, &course_specs(&project)?)?;
             let ok = verify::run(&grader, &exercises, jobs, &mut out, style)?;
             Ok(if ok { 0 } else { 1 })
         }
@@ -135,8 +161,11 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             exercises,
             shard,
             regrade,
+            roster,
+            gradebook,
         } => {
             let grader = Grader::new(project.clone())?;
+            prebuild_model(&grader, &course_specs(&project)?)?;
             let opts = batch::Options {
                 class_dir: dir,
                 out: out_dir,
@@ -144,8 +173,24 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 exercises,
                 shard,
                 regrade,
+                gradebook: batch::gradebooks(roster.as_deref(), gradebook).map_err(Error::Other)?,
             };
             batch::run(&grader, &opts, &mut out)
+        }
+        Command::Handin {
+            dir,
+            exercises,
+            format,
+            jobs,
+        } => {
+            let grader = Grader::new(project.clone())?;
+            let opts = batch::handin::Options {
+                dir,
+                exercises,
+                format,
+                jobs,
+            };
+            batch::handin::run(&grader, &opts, &mut out, style)
         }
         Command::Merge {
             inputs,
@@ -153,6 +198,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         } => batch::merge::run(&project, &inputs, &out_dir, &mut out),
         Command::Pack { out: file } => batch::pack::run(&project, file, &mut out),
         Command::New { id, kind } => {
+            crate::publish::instructor_only(&project, "new")?;
             let kind = match kind {
                 crate::cli::NewKind::Bin => crate::spec::Kind::Bin,
                 crate::cli::NewKind::LibBin => crate::spec::Kind::LibBin,
@@ -172,4 +218,27 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             unreachable!("handled above")
         }
     }
+}
+
+/// Every exercise's spec that loads.
+fn course_specs(project: &Project) -> Result<Vec<crate::spec::ExerciseSpec>, Error> {
+    Ok(project
+        .exercise_ids()?
+        .iter()
+        .filter_map(|id| project.spec(id).ok())
+        .collect())
+}
+
+/// Builds the model checker first, saying so, when one of `specs` needs it
+/// and it is not built yet: a build started inside a grading is silent.
+pub fn prebuild_model(grader: &Grader, specs: &[crate::spec::ExerciseSpec]) -> Result<(), Error> {
+    let needed = specs.iter().any(|s| {
+        s.checks
+            .iter()
+            .any(|c| matches!(c, crate::spec::CheckSpec::Model { .. }))
+    });
+    if needed {
+        crate::model::prepare_shown(&grader.cache, grader.toolchain).map_err(GradeError::from)?;
+    }
+    Ok(())
 }

@@ -27,8 +27,6 @@ pub enum CompileError {
     Toolchain(String),
     #[error("could not run rustc: {0}")]
     Run(#[from] run::RunError),
-    #[error("rustc stopped abnormally: {0}")]
-    Rustc(String),
     #[error("cannot create {path}: {source}")]
     Io {
         path: PathBuf,
@@ -118,6 +116,8 @@ pub struct Options<'a> {
     pub package_name: &'a str,
     /// Extra `--cfg` flags (the model checker builds with `--cfg loom`).
     pub extra_args: Vec<OsString>,
+    /// Each rustc call's limits.
+    pub limits: crate::build_limits::BuildLimits,
 }
 
 /// Compiles the sources in `sources.dir` into `sources.dir/out/`.
@@ -133,9 +133,15 @@ pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build,
         let rlib = out.join(format!("lib{}.rlib", opts.crate_name));
         let mut args = common_args(opts.crate_name);
         args.extend(["--crate-type".into(), "rlib".into(), "src/lib.rs".into()]);
-        args.extend(["-o".into(), rlib.clone().into_os_string()]);
         args.extend(opts.extra_args.iter().cloned());
-        if let Some(failed) = rustc(tc, &sources.dir, args)? {
+        if let Some(failed) = rustc_checked(
+            tc,
+            &sources.dir,
+            args,
+            &rlib,
+            &[opts.crate_name],
+            &opts.limits,
+        )? {
             return Ok(failed);
         }
         lib = Some(rlib);
@@ -146,7 +152,6 @@ pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build,
         let path = out.join(opts.package_name);
         let mut args = common_args(&bin_name);
         args.extend(["--crate-type".into(), "bin".into(), "src/main.rs".into()]);
-        args.extend(["-o".into(), path.clone().into_os_string()]);
         if let Some(rlib) = &lib {
             let mut ext = OsString::from(format!("{}=", opts.crate_name));
             ext.push(rlib);
@@ -156,7 +161,10 @@ pub fn build(tc: &Toolchain, sources: &Sources, opts: &Options) -> Result<Build,
             args.extend(["-L".into(), dep]);
         }
         args.extend(opts.extra_args.iter().cloned());
-        if let Some(failed) = rustc(tc, &sources.dir, args)? {
+        // The library's generic functions are compiled here, where `main`
+        // instantiates them: they are held to the same rules.
+        let crates = [bin_name.as_str(), opts.crate_name];
+        if let Some(failed) = rustc_checked(tc, &sources.dir, args, &path, &crates, &opts.limits)? {
             return Ok(failed);
         }
         exe = Some(path);
@@ -191,17 +199,107 @@ fn common_args(crate_name: &str) -> Vec<OsString> {
     .collect()
 }
 
-/// Runs one rustc call; `Some(failure)` when the student's code did not build.
-fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build>, CompileError> {
-    let limits = run::Limits {
-        wall: Duration::from_secs(120),
-        cpu: Duration::from_secs(120),
-        output_bytes: 8 << 20,
-        file_bytes: 512 << 20,
-        address_space_bytes: 8 << 30,
-        memory_bytes: 2 << 30,
-        tasks: 1100,
+/// One rustc call into `out`, with the checks of what it really compiled
+/// ([`crate::compiled`]): rustc writes its LLVM IR and dep-info beside
+/// `out`; a function of `crates` that reaches a forbidden construct
+/// (however the source spelled it), or a compile that read a file outside
+/// the submission's `src/`, is `forbidden`. `Some(failure)` when the
+/// submission did not build or is forbidden.
+fn rustc_checked(
+    tc: &Toolchain,
+    dir: &Path,
+    mut args: Vec<OsString>,
+    out: &Path,
+    crates: &[&str],
+    limits: &crate::build_limits::BuildLimits,
+) -> Result<Option<Build>, CompileError> {
+    let ir_path = out.with_extension("ll");
+    let deps = out.with_extension("d");
+    args.extend(crate::compiled::emit_args(out, &ir_path, &deps));
+    let failed = rustc(tc, dir, args, limits)?;
+    // Read even when the build failed: an error message can quote what an
+    // `include!` read.
+    if let Some(stray) = stray_read(dir, &deps, failed.as_ref()) {
+        return Ok(Some(stray));
+    }
+    if failed.is_some() {
+        return Ok(failed);
+    }
+    let ir = crate::compiled::read_ir(&ir_path).map_err(|source| CompileError::Io {
+        path: ir_path.clone(),
+        source,
+    })?;
+    let findings = crate::scan::compiled_findings(&ir, crates);
+    let Some(first) = findings.first() else {
+        return Ok(None);
     };
+    let details: String = findings.iter().map(|f| format!("  {f}\n")).collect();
+    Ok(Some(Build::Failed {
+        category: Category::Forbidden,
+        message: format!(
+            "{} is not allowed in this course ({})",
+            first.what,
+            first.at()
+        ),
+        details,
+        locations: findings
+            .iter()
+            .filter(|f| f.line > 0)
+            .map(|f| SourceRef {
+                file: f.file.clone(),
+                line: f.line,
+                label: f.what.clone(),
+            })
+            .collect(),
+    }))
+}
+
+/// A file outside `src/` that the compile read (its dep-info, written once
+/// macros are expanded; an error located in it) or tried to read (rustc's
+/// "couldn't read" error, where the sandbox refused it): `forbidden`, whatever spelling got there
+/// (`include_str!` of a `concat!`, a macro argument, `#[cfg_attr(.., path =
+/// ..)]`). rustc's own report is left out: it may quote the file.
+fn stray_read(dir: &Path, deps: &Path, failed: Option<&Build>) -> Option<Build> {
+    let mut read = crate::compiled::files_read(deps, dir).unwrap_or_default();
+    if let Some(Build::Failed {
+        details, locations, ..
+    }) = failed
+    {
+        // An error inside a file the compile should never have read.
+        read.extend(locations.iter().map(|l| dir.join(&l.file)));
+        for line in details.lines() {
+            if let Some(rest) = line.split("couldn't read `").nth(1)
+                && let Some(end) = rest.find('`')
+            {
+                read.push(dir.join(&rest[..end]));
+            }
+        }
+    }
+    let strays = crate::compiled::outside(&read, &[dir.join("src")]);
+    let first = strays.first()?;
+    Some(Build::Failed {
+        category: Category::Forbidden,
+        message: format!(
+            "reading a file outside the submission (`{}`, through `include!`, `include_str!`, \
+             `include_bytes!` or a module `path`) is not allowed in this course",
+            first.display()
+        ),
+        details: strays
+            .iter()
+            .map(|p| format!("  {}\n", p.display()))
+            .collect(),
+        locations: Vec::new(),
+    })
+}
+
+/// Runs one rustc call; `Some(failure)` when the student's code did not
+/// build, or the compile reached one of its limits.
+fn rustc(
+    tc: &Toolchain,
+    dir: &Path,
+    args: Vec<OsString>,
+    limits: &crate::build_limits::BuildLimits,
+) -> Result<Option<Build>, CompileError> {
     // The sandbox lets rustc read the toolchain and write the scratch crate
     // only: `include_str!` of a file outside it fails to build. The linker's
     // temporary files go to the scratch crate too, not to /tmp.
@@ -210,7 +308,7 @@ fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build
         path: tmp.clone(),
         source,
     })?;
-    let mut req = run::Request::new(&tc.rustc, dir, limits)
+    let mut req = run::Request::new(&tc.rustc, dir, limits.run_limits())
         .env("TMPDIR", &tmp)
         .read(&tc.sysroot);
     if let Some(bin) = tc.rustc.parent() {
@@ -218,27 +316,18 @@ fn rustc(tc: &Toolchain, dir: &Path, args: Vec<OsString>) -> Result<Option<Build
     }
     req.args = args;
     let outcome = run::run(&req)?;
-    match outcome.termination {
-        Termination::Exited(0) => Ok(None),
-        Termination::Exited(1) => Ok(Some(diagnose(&outcome.stderr_text()))),
-        Termination::WallTimeout { .. } | Termination::Signaled(libc::SIGXCPU) => {
-            Ok(Some(Build::Failed {
-                category: Category::CompileError,
-                message: "the compiler ran past its time limit on this submission".into(),
-                details: String::new(),
-                locations: Vec::new(),
-            }))
-        }
-        Termination::OutputLimit => Ok(Some(Build::Failed {
-            category: Category::CompileError,
-            message: "the compiler printed more errors than the grader keeps".into(),
+    let stderr = outcome.stderr_text();
+    if let Some((category, message)) = limits.verdict(outcome.termination, &stderr) {
+        return Ok(Some(Build::Failed {
+            category,
+            message,
             details: String::new(),
             locations: Vec::new(),
-        })),
-        other => Err(CompileError::Rustc(format!(
-            "{other:?}: {}",
-            outcome.stderr_text().lines().last().unwrap_or("")
-        ))),
+        }));
+    }
+    match outcome.termination {
+        Termination::Exited(0) => Ok(None),
+        _ => Ok(Some(diagnose(&stderr))),
     }
 }
 

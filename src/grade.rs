@@ -27,6 +27,8 @@ pub enum GradeError {
     Run(#[from] run::RunError),
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    #[error("cannot start the thread that parses the submission: {0}")]
+    Parse(#[source] std::io::Error),
     #[error("cannot prepare a scratch folder in {path}: {source}")]
     Scratch {
         path: PathBuf,
@@ -59,6 +61,17 @@ pub struct GradeResult {
     pub checks: Vec<CheckOutcome>,
     /// Wall time of the whole grading.
     pub duration_ms: u64,
+    /// When the grading ended (UTC, RFC 3339 to the second). Kept with the
+    /// result, so a report written again from stored results (a resumed
+    /// batch, a merge) says the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graded_at: Option<String>,
+    /// The student's lines under each failed check (by check name),
+    /// underlined as the terminal shows them. Rendered by `batch` while the
+    /// sources exist, so that feedback written again from results (a
+    /// resumed batch, a merge) still shows them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub excerpts: std::collections::BTreeMap<String, String>,
 }
 
 impl GradeResult {
@@ -91,6 +104,8 @@ impl GradeResult {
             categories,
             checks,
             duration_ms: duration.as_millis() as u64,
+            graded_at: Some(now_utc()),
+            excerpts: Default::default(),
         }
     }
 
@@ -114,8 +129,17 @@ impl GradeResult {
                 locations: Vec::new(),
             }],
             duration_ms: 0,
+            graded_at: Some(now_utc()),
+            excerpts: Default::default(),
         }
     }
+}
+
+/// The current time, UTC, as `2024-05-01T09:30:00Z`.
+pub fn now_utc() -> String {
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// The name of the check that stands for the build.
@@ -126,6 +150,18 @@ pub struct Grader {
     pub project: Project,
     pub toolchain: &'static Toolchain,
     pub cache: PathBuf,
+}
+
+/// What the build stage made of a submission.
+pub enum BuildStage {
+    Built {
+        exe: Option<PathBuf>,
+        lib: Option<PathBuf>,
+        time: std::time::Duration,
+    },
+    /// The failing `build` check: missing parts, forbidden code, a compile
+    /// error or a compile-time limit.
+    Failed(CheckOutcome),
 }
 
 /// One run of the student's program and what the grader saw of it.
@@ -302,32 +338,37 @@ impl Grader {
         ))
     }
 
-    fn grade_sources(
+    /// The build stage of one submission: the parts the exercise needs,
+    /// the nesting bound, the scan, and the compile. `Failed` holds the
+    /// failing `build` check; `grader run` shares this stage with grading,
+    /// so what it runs is exactly what would be graded.
+    pub fn build_stage(
         &self,
         spec: &ExerciseSpec,
         sources: &Sources,
-    ) -> Result<Vec<CheckOutcome>, GradeError> {
-        let not_built = |checks: &mut Vec<CheckOutcome>| {
-            for c in &spec.checks {
-                checks.push(CheckOutcome::skip(
-                    c.name(),
-                    c.points(),
-                    "not run: the submission did not build",
-                ));
-            }
-        };
-        let mut checks = Vec::new();
+    ) -> Result<BuildStage, GradeError> {
         if let Some(missing) = sources.missing(spec.kind) {
-            checks.push(CheckOutcome::fail(
+            return Ok(BuildStage::Failed(CheckOutcome::fail(
                 BUILD_CHECK,
                 0,
                 Category::CompileError,
                 format!("{missing} is missing: this exercise needs it"),
-            ));
-            not_built(&mut checks);
-            return Ok(checks);
+            )));
         }
-        let findings = scan::scan(&sources.dir, &sources.files);
+        // Before any parse: a file nested or long past what the grader's
+        // parser can take on its stack is refused (issue 10).
+        if let Some(t) = crate::nesting::too_complex(&sources.dir, &sources.files) {
+            return Ok(BuildStage::Failed(
+                CheckOutcome::fail(
+                    BUILD_CHECK,
+                    0,
+                    Category::CompileError,
+                    format!("cannot be graded: {t}"),
+                )
+                .at(&t.file, t.line, &t.what),
+            ));
+        }
+        let findings = scan::scan(&sources.dir, &sources.files).map_err(GradeError::Parse)?;
         if let Some(first) = findings.first() {
             let details = findings
                 .iter()
@@ -346,9 +387,7 @@ impl Grader {
             for f in &findings {
                 outcome = outcome.at(&f.file, f.line, &f.what);
             }
-            checks.push(outcome);
-            not_built(&mut checks);
-            return Ok(checks);
+            return Ok(BuildStage::Failed(outcome));
         }
         let package = spec.package_name();
         let crate_name = spec.crate_name();
@@ -356,6 +395,7 @@ impl Grader {
             crate_name: &crate_name,
             package_name: &package,
             extra_args: Vec::new(),
+            limits: crate::build_limits::BuildLimits::from_spec(&spec.limits),
         };
         let cached = crate::build_cache::entry(
             sources,
@@ -373,14 +413,14 @@ impl Grader {
             },
             None => compile::build(self.toolchain, sources, &opts)?,
         };
-        let (exe, lib, build_time) = match build {
+        Ok(match build {
             Build::Built { exe, lib, time } => {
                 if let Some(c) = &cached
                     && !time.is_zero()
                 {
                     c.store(&(exe.clone(), lib.clone()));
                 }
-                (exe, lib, time)
+                BuildStage::Built { exe, lib, time }
             }
             Build::Failed {
                 category,
@@ -391,8 +431,28 @@ impl Grader {
                 let mut outcome =
                     CheckOutcome::fail(BUILD_CHECK, 0, category, message).with_details(details);
                 outcome.locations = locations;
+                BuildStage::Failed(outcome)
+            }
+        })
+    }
+
+    fn grade_sources(
+        &self,
+        spec: &ExerciseSpec,
+        sources: &Sources,
+    ) -> Result<Vec<CheckOutcome>, GradeError> {
+        let mut checks = Vec::new();
+        let (exe, lib, build_time) = match self.build_stage(spec, sources)? {
+            BuildStage::Built { exe, lib, time } => (exe, lib, time),
+            BuildStage::Failed(outcome) => {
                 checks.push(outcome);
-                not_built(&mut checks);
+                for c in &spec.checks {
+                    checks.push(CheckOutcome::skip(
+                        c.name(),
+                        c.points(),
+                        "not run: the submission did not build",
+                    ));
+                }
                 return Ok(checks);
             }
         };

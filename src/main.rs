@@ -6,19 +6,24 @@
 
 mod batch;
 mod build_cache;
+mod build_limits;
 mod checks;
 mod cli;
 mod commands;
 mod compile;
+mod compiled;
 mod grade;
 mod model;
+mod nesting;
 mod perturb;
 mod pool;
 mod progress;
 mod project;
+mod publish;
 mod report;
 mod reset;
 mod run;
+mod run_program;
 mod sandbox;
 mod scaffold;
 mod scan;

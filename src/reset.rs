@@ -2,9 +2,13 @@
 //! after asking.
 //!
 //! The starter comes from the course's git history. Students get the course
-//! as a git repository (a clone, or a GitHub Classroom copy) and often
-//! commit their work in it, so `HEAD` is the starter only until their first
-//! commit. The starter is `exercises/<id>/` as of the newest commit that
+//! as a git repository (a clone of the student edition, or a GitHub
+//! Classroom copy of it) and often commit their work in it, so `HEAD` is the
+//! starter only until their first commit. In a student edition (see
+//! [`crate::publish`]) the starter is `exercises/<id>/` as of the
+//! repository's first commit: `grader publish` writes the edition as one
+//! commit, and a Classroom copy of a template starts from one too. In the
+//! instructor's tree it is `exercises/<id>/` as of the newest commit that
 //! changed the exercise's grader side (`graders/<id>/` or `solutions/<id>/`):
 //! only the course's authors change those, so that commit is theirs and the
 //! exercise in it is the starter they shipped. `--from REV` names another.
@@ -73,6 +77,7 @@ pub fn run(
     git.check_repository()?;
     let rev = match from {
         Some(r) => r.to_string(),
+        None if project.is_edition() => git.first_commit()?,
         None => git.course_commit()?,
     };
     let commit = git
@@ -209,6 +214,17 @@ impl Git<'_> {
             }),
             Ok(_) => Ok(()),
         }
+    }
+
+    /// The repository's first commit (the oldest, if merges joined several
+    /// histories).
+    fn first_commit(&self) -> Result<String, ResetError> {
+        let roots = self.output(["rev-list", "--max-parents=0", "HEAD"])?;
+        roots
+            .lines()
+            .last()
+            .map(String::from)
+            .ok_or(ResetError::NoCourseCommit { id: self.id.into() })
     }
 
     /// The newest commit that changed the exercise's grader side.

@@ -76,8 +76,8 @@ pub fn create(project: &Project, id: &str, kind: Kind) -> Result<Vec<String>, St
     );
     let readme = |what: &str| {
         format!(
-            "# {title}\n\n{what}\n\nGrade it with `grader check {id}` (or `cargo run --release -- check {id}` \
-             from the course folder).\n"
+            "# {title}\n\n{what}\n\nGrade it with `grader check` in this folder (or `grader check {id}` \
+             anywhere in the course).\n"
         )
     };
     let mut files: Vec<(std::path::PathBuf, String)> = Vec::new();
@@ -167,7 +167,7 @@ mod tests {
         .expect("graders/spec.schema.json exists");
         assert!(
             shipped == schema_json(),
-            "graders/spec.schema.json is out of date: run `cargo run -- schema > graders/spec.schema.json`"
+            "graders/spec.schema.json is out of date: run `grader schema > graders/spec.schema.json`"
         );
     }
 

@@ -5,8 +5,12 @@
 //! `unsafe` itself is left to rustc (`-F unsafe-code`), which sees through
 //! macros. This scan parses each file with `syn` and follows `use` renames
 //! (`use std::process as p; p::Command::new(..)`), so the usual disguises do
-//! not pass; the run-time sandbox remains the real defence, this scan gives
-//! the student a clear message with the line.
+//! not pass, and it gives the student a clear message with the line. It
+//! reads text, though, and text can be walked around (`std` passed to a
+//! macro as an argument, `r#std`, a path built by `concat!`): the guarantee
+//! behind it is [`compiled_findings`], which asks the same of what rustc
+//! really compiled ([`crate::compiled`]), and the build's check of the files
+//! the compile read. The run-time sandbox remains the last defence.
 
 use proc_macro2::{TokenStream, TokenTree};
 use std::collections::HashMap;
@@ -22,9 +26,20 @@ pub struct Finding {
     pub what: String,
 }
 
+impl Finding {
+    /// `src/main.rs:3`; only the file (or function) when the line is not
+    /// known (0).
+    pub fn at(&self) -> String {
+        match self.line {
+            0 => self.file.clone(),
+            n => format!("{}:{n}", self.file),
+        }
+    }
+}
+
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} at {}:{}", self.what, self.file, self.line)
+        write!(f, "{} at {}", self.what, self.at())
     }
 }
 
@@ -47,16 +62,98 @@ const FORBIDDEN_PATHS: &[(&[&str], &str)] = &[
     (&["std", "os", "fd"], "raw file descriptors (`std::os::fd`)"),
 ];
 
-/// Scans every file; returns the findings in file and line order.
-pub fn scan(dir: &Path, files: &[std::path::PathBuf]) -> Vec<Finding> {
-    let mut all = Vec::new();
-    for rel in files {
-        let Ok(text) = std::fs::read_to_string(dir.join(rel)) else {
-            continue;
-        };
-        all.extend(scan_source(&rel.to_string_lossy(), &text));
-    }
-    all
+/// The same constructs as [`FORBIDDEN_PATHS`], as compiled code names them
+/// (`std::process::Command` is defined there; `std::net`'s sockets are
+/// `std::net::tcp::TcpStream` and so on: its address types live in
+/// `core::net` and are harmless).
+const COMPILED: &[(crate::compiled::Rule, &str)] = &[
+    (
+        crate::compiled::Rule {
+            prefix: "std::process::Command",
+            except: &[],
+        },
+        "spawning a process (`std::process::Command`)",
+    ),
+    (
+        crate::compiled::Rule {
+            prefix: "std::process::Child",
+            except: &[],
+        },
+        "spawning a process (`std::process::Command`)",
+    ),
+    (
+        crate::compiled::Rule {
+            prefix: "std::os::unix::process",
+            except: &[],
+        },
+        "process control (`std::os::unix::process`)",
+    ),
+    (
+        crate::compiled::Rule {
+            prefix: "std::net",
+            except: &[],
+        },
+        "the network (`std::net`)",
+    ),
+    (
+        crate::compiled::Rule {
+            prefix: "std::os::unix::net",
+            except: &[],
+        },
+        "sockets (`std::os::unix::net`)",
+    ),
+    (
+        crate::compiled::Rule {
+            prefix: "std::os::fd",
+            except: &[],
+        },
+        "raw file descriptors (`std::os::fd`)",
+    ),
+];
+
+/// What the compiled crate's own functions (those of `crates`) reach of
+/// the forbidden constructs, however the source spelled them. `file` is
+/// where the build's line tables say; a reference without a line (through
+/// a constant) is reported at the function.
+pub fn compiled_findings(ir: &crate::compiled::Ir, crates: &[&str]) -> Vec<Finding> {
+    let rules: Vec<crate::compiled::Rule> = COMPILED.iter().map(|(r, _)| *r).collect();
+    let mut out: Vec<Finding> = ir
+        .reaches(crates, &|_| false, &rules)
+        .into_iter()
+        .map(|r| {
+            let (file, line) = match r.line {
+                Some(l) => (l.file, l.line as usize),
+                None => (format!("`{}`", r.from), 0),
+            };
+            Finding {
+                file,
+                line,
+                what: COMPILED[r.rule].1.to_string(),
+            }
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Scans every file; returns the findings in file and line order. The
+/// files must be within [`crate::nesting`]'s bounds (a file beyond them is
+/// skipped); the parse runs on a thread with the stack those bounds need.
+/// `Err` only when that thread cannot start.
+pub fn scan(dir: &Path, files: &[std::path::PathBuf]) -> std::io::Result<Vec<Finding>> {
+    crate::nesting::on_big_stack(|| {
+        let mut all = Vec::new();
+        for rel in files {
+            let Ok(text) = std::fs::read_to_string(dir.join(rel)) else {
+                continue;
+            };
+            let name = rel.to_string_lossy();
+            if crate::nesting::check(&name, &text).is_ok() {
+                all.extend(scan_source(&name, &text));
+            }
+        }
+        all
+    })
 }
 
 /// Scans one file. A file that does not parse yields nothing: rustc will

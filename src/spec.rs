@@ -49,6 +49,10 @@ pub struct ExerciseSpec {
     /// grading (`fails`, the default), or it does not build (`compile-error`).
     #[serde(default)]
     pub starter: StarterExpect,
+    /// Who sees this exercise's tests on Gradescope: `visible` (the
+    /// default), `after_due_date`, `after_published` or `hidden`.
+    #[serde(default)]
+    pub visibility: Visibility,
     #[serde(default)]
     pub limits: Limits,
     /// The checks, in the order they are reported.
@@ -89,6 +93,11 @@ pub struct Limits {
     pub memory_mb: u64,
     /// Threads and processes the program may have at once.
     pub tasks: u64,
+    /// Wall-clock and CPU limit of each compile of the submission (the
+    /// build, and the model and unit harnesses built from it).
+    pub compile_ms: u64,
+    /// Memory each compile of the submission may use.
+    pub compile_memory_mb: u64,
 }
 
 impl Default for Limits {
@@ -100,6 +109,8 @@ impl Default for Limits {
             file_bytes: 16 << 20,
             memory_mb: 1024,
             tasks: 1100,
+            compile_ms: 60_000,
+            compile_memory_mb: 2048,
         }
     }
 }
@@ -497,6 +508,23 @@ pub enum StarterExpect {
     Fails,
     /// The starter is meant not to build (a fill-in-the-blanks exercise).
     CompileError,
+}
+
+/// Gradescope's visibility of a test (its autograder specification).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Shown to the student at once (the default).
+    #[default]
+    Visible,
+    /// Shown after the due date.
+    AfterDueDate,
+    /// Shown once the grades are published.
+    AfterPublished,
+    /// Never shown to the student.
+    Hidden,
 }
 
 impl ExerciseSpec {

@@ -114,6 +114,9 @@ pub fn run(project: &Project, start: Option<&str>, style: Style) -> Result<u8, E
         None => progress::next_not_done(&rows, 0).unwrap_or(0),
     };
     let grader = Arc::new(Grader::new(project.clone())?);
+    // Before the screen is taken: the one-time build says what it does.
+    let specs: Vec<ExerciseSpec> = rows.iter().map(|r| r.spec.clone()).collect();
+    crate::commands::prebuild_model(&grader, &specs)?;
     let (tx, rx) = mpsc::channel();
 
     // Canonical, as some platforms report events (macOS: `/private/var/…`
@@ -152,7 +155,6 @@ pub fn run(project: &Project, start: Option<&str>, style: Style) -> Result<u8, E
         }
     });
 
-    let specs = rows.iter().map(|r| r.spec.clone()).collect();
     let mut app = App {
         project,
         grader,

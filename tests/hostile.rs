@@ -1166,3 +1166,401 @@ fn the_key_cases_hold_for_an_ordinary_user() {
     });
     assert_eq!(categories(&v), ["resource-limit"], "as {USER}: {v:#}");
 }
+
+// ------------------------------------ issue 10: verdicts, rewrite, crashes
+
+/// A course holding the repository's exercise `id`: its spec, scenarios
+/// and functional tests.
+fn repo_exercise(id: &str) -> Course {
+    let c = Course::new();
+    c.repo_spec(id);
+    for part in ["model", "unit"] {
+        let from = common::repo().join("graders").join(id).join(part);
+        let Ok(entries) = std::fs::read_dir(&from) else {
+            continue;
+        };
+        let dest = c.root().join("graders").join(id).join(part);
+        std::fs::create_dir_all(&dest).unwrap();
+        for f in entries.flatten() {
+            std::fs::copy(f.path(), dest.join(f.file_name())).unwrap();
+        }
+    }
+    c
+}
+
+fn fixture(id: &str, name: &str) -> PathBuf {
+    common::repo()
+        .join("graders")
+        .join(id)
+        .join("wrong")
+        .join(name)
+}
+
+#[track_caller]
+fn named<'a>(v: &'a Value, check: &str) -> &'a Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == check)
+        .unwrap_or_else(|| panic!("no check {check}: {v:#}"))
+}
+
+#[test]
+fn a_library_that_forges_the_harness_report_never_passes_a_harness_check() {
+    // Bank::new, under a harness, reads argv, the environment, stdin and
+    // /proc/self, prints "done" lines tagged with whatever it found, and
+    // exits 0. Only the output check (its real program) may pass: the
+    // functional tests end as early exits, and the scenarios too, unless
+    // the library is refused first for opening files under the model.
+    let c = repo_exercise("07-bank-transfer");
+    let (code, v) = check_json(
+        &c,
+        "07-bank-transfer",
+        &fixture("07-bank-transfer", "forges-the-harness-report"),
+    );
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(named(&v, "output")["status"], "pass", "{v:#}");
+    for (check, unit) in [
+        ("edge-cases", true),
+        ("self-transfer", true),
+        ("opposite-transfers", false),
+        ("total-during-transfer", false),
+        ("no-overdraft", false),
+    ] {
+        let c = named(&v, check);
+        assert_eq!(c["status"], "fail", "{check}: {v:#}");
+        let message = c["message"].as_str().unwrap();
+        match c["category"].as_str() {
+            Some("crash") => assert!(message.contains("before the harness finished"), "{c:#}"),
+            Some("forbidden") if !unit => assert!(message.contains("std::fs"), "{c:#}"),
+            _ => panic!("{check}: {c:#}"),
+        }
+    }
+    assert_eq!(v["score"], 3, "{v:#}");
+    // Forging with what it can reach without files: the model check itself
+    // sees the early exit.
+    let c = repo_exercise("05-shared-counter");
+    let (code, v) = check_json(
+        &c,
+        "05-shared-counter",
+        &fixture("05-shared-counter", "forges-without-threads"),
+    );
+    assert_eq!(code, 1, "{v:#}");
+    for check in ["edge-cases", "two-threads"] {
+        assert_eq!(named(&v, check)["category"], "crash", "{check}: {v:#}");
+    }
+}
+
+#[test]
+fn a_run_cannot_open_its_own_proc_files_or_descriptors() {
+    // What a harness's key or a perturbed run's profile could leak through:
+    // /proc/self's memory, environment, command line, maps, descriptors.
+    let lab = lab();
+    let cwd = scratch(lab.path(), "run");
+    let script = "for f in /proc/self/environ /proc/self/cmdline /proc/self/maps /proc/self/mem \
+                  /proc/self/status /proc/1/environ; do cat $f >/dev/null 2>&1 && echo open $f; done; \
+                  cat /proc/cpuinfo >/dev/null && echo cpuinfo";
+    let mut c = Command::new(grader_bin());
+    c.args(["__run", "--cwd"])
+        .arg(&cwd)
+        .args(["--", "/bin/sh", "-c", script]);
+    let v = run_json(c);
+    assert!(applied(&v, "landlock"), "{v:#}");
+    assert_eq!(v["stdout"], "cpuinfo\n", "{v:#}");
+    // The test can tell: without Landlock they open.
+    let mut c = Command::new(grader_bin());
+    c.args(["__run", "--cwd"]).arg(&cwd).args([
+        "--without",
+        "landlock",
+        "--",
+        "/bin/sh",
+        "-c",
+        script,
+    ]);
+    let v = run_json(c);
+    assert!(
+        v["stdout"]
+            .as_str()
+            .unwrap()
+            .contains("open /proc/self/environ"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn no_spelling_of_std_walks_around_the_model_checker() {
+    // Racy counters whose atomics or threads are spelled so that a source
+    // rewrite misses them are refused from the compiled harness; those it
+    // rewrites are model-checked and their race found. None passes.
+    let cases = [
+        ("macro-argument-root", "forbidden"),
+        ("crate-std-after-extern-crate", "forbidden"),
+        ("self-std", "forbidden"),
+        ("raw-identifier-std", "forbidden"),
+        ("renamed-extern-crate", "forbidden"),
+        ("real-threads-through-a-macro", "forbidden"),
+        ("counts-in-an-environment-variable", "forbidden"),
+        ("swallows-panics-with-a-hook", "forbidden"),
+        ("leading-colons-std", "data-race"),
+        ("core-sync", "data-race"),
+        ("alloc-sync", "data-race"),
+        ("shadows-the-scenario-assertion", "data-race"),
+    ];
+    let c = repo_exercise("05-shared-counter");
+    let next = std::sync::Mutex::new(cases.iter());
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let Some(&(name, want)) = next.lock().unwrap().next() else {
+                        return;
+                    };
+                    let (_, v) =
+                        check_json(&c, "05-shared-counter", &fixture("05-shared-counter", name));
+                    let model = named(&v, "two-threads");
+                    if model["status"] != "fail" || model["category"] != want {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{name}: want {want}, got {model:#}"));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn forbidden_constructs_spelled_through_macros_are_refused() {
+    // Process spawning and file inclusion through macro arguments, a path
+    // built by concat!, a cfg_attr module path: what rustc compiled and
+    // read says so, whatever the scan saw.
+    let c = Course::new();
+    c.repo_spec("01-sequential");
+    for (name, says) in [
+        ("spawns-a-process-through-a-macro", "spawning a process"),
+        ("includes-a-file-through-a-macro", "outside the submission"),
+        ("module-path-outside-by-cfg-attr", "outside the submission"),
+    ] {
+        let (code, v) = check_json(&c, "01-sequential", &fixture("01-sequential", name));
+        assert_eq!(code, 1, "{name}: {v:#}");
+        let build = named(&v, "build");
+        assert_eq!(build["category"], "forbidden", "{name}: {v:#}");
+        assert!(
+            build["message"].as_str().unwrap().contains(says),
+            "{name}: {build:#}"
+        );
+    }
+}
+
+#[test]
+fn an_expression_nested_50000_deep_is_a_verdict_and_a_batch_goes_on() {
+    let deep_brackets = format!(
+        "fn main() {{\n    let x = {}1{};\n    println!(\"{{x}}\");\n}}\n",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    let deep_unary = format!(
+        "fn main() {{\n    let x = {}true;\n    println!(\"{{x}}\");\n}}\n",
+        "!".repeat(50_000)
+    );
+    let g = Graded::new("01-deep", &spec_with(&["done"], 10_000, ""));
+    for main in [&deep_brackets, &deep_unary] {
+        let (code, v, took) = g.grade("01-deep", &[("src/main.rs", main)]);
+        assert_eq!(code, 1, "{v:#}");
+        assert_eq!(categories(&v), ["compile-error"], "{v:#}");
+        assert!(
+            v["checks"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("src/main.rs:2"),
+            "{v:#}"
+        );
+        assert!(took < 30.0, "took {took} s");
+    }
+    // In a class, the deep one is graded and so is everyone else.
+    let class = g.course.root().join("class");
+    for (student, main) in [
+        ("mallory", deep_brackets.as_str()),
+        ("alice", "fn main() { println!(\"done\"); }\n"),
+    ] {
+        let d = class.join(student).join("01-deep").join("src");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("main.rs"), main).unwrap();
+    }
+    let out = g.course.root().join("out");
+    let status = g
+        .course
+        .grader()
+        .args(["batch", "--jobs", "2", "--out"])
+        .arg(&out)
+        .arg(&class)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let by_student: BTreeMap<String, (String, Vec<String>)> = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["student"].as_str().unwrap().to_string(),
+                (r["status"].as_str().unwrap().to_string(), categories(r)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_student.get("mallory"),
+        Some(&("fail".to_string(), vec!["compile-error".to_string()])),
+        "{results:#}"
+    );
+    assert_eq!(
+        by_student.get("alice"),
+        Some(&("pass".to_string(), vec![])),
+        "{results:#}"
+    );
+}
+
+#[test]
+fn compile_time_attacks_end_at_the_compile_limits_that_they_reach() {
+    // The compile has limits of its own; each attack is a verdict naming
+    // the limit it reached, in bounded time, and the grader carries on.
+    let g = Graded::new(
+        "01-compile",
+        &spec_with(
+            &["Task 1 started", "Task 1 finished"],
+            10_000,
+            "compile_ms = 8000\ncompile_memory_mb = 768\n",
+        ),
+    );
+    for (name, says) in [
+        ("const-eval-loop", "time limit of 8 s"),
+        ("huge-constant", "768 MiB of memory"),
+        ("exponential-macro", ""),
+        ("huge-static", ""),
+    ] {
+        let main =
+            std::fs::read_to_string(fixture("01-sequential", name).join("src/main.rs")).unwrap();
+        let (code, v, took) = g.grade("01-compile", &[("src/main.rs", &main)]);
+        assert_eq!(code, 1, "{name}: {v:#}");
+        assert_eq!(categories(&v), ["resource-limit"], "{name}: {v:#}");
+        let message = v["checks"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{name}: {message}");
+        assert!(message.contains("the compiler"), "{name}: {message}");
+        assert!(took < 40.0, "{name} took {took} s");
+    }
+}
+
+// ------------------------------------------------- terminal and log safety
+
+/// Whether `text` holds anything that acts on a terminal or a log: an
+/// escape other than the grader's own colour codes, a carriage return, a
+/// bell, a C1 control or a bidirectional override.
+fn acts_on_a_terminal(text: &str) -> Option<String> {
+    let own_colours = regex::Regex::new(r"\x1b\[[0-9;]*m").unwrap();
+    let rest = own_colours.replace_all(text, "");
+    rest.char_indices()
+        .find(|(_, c)| {
+            matches!(c, '\x00'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}' | '\u{202a}'..='\u{202e}')
+        })
+        .map(|(i, _)| format!("{:?}", &rest[i.saturating_sub(40)..(i + 40).min(rest.len())]))
+}
+
+/// A program whose output clears the screen, prints a fake PASS, retitles
+/// the window, rewrites a line with `\r` and starts workflow commands
+/// (graders/02-hello-thread/wrong/terminal-escapes): it fails as the wrong
+/// answer it is, and no report obeys it — the terminal report (coloured or
+/// not), the GitHub annotations, JUnit, the feedback file and the class
+/// page all show its text escaped.
+#[test]
+fn output_that_would_repaint_the_terminal_or_forge_workflow_commands_is_shown_escaped() {
+    let course = Course::new();
+    let id = "02-hello-thread";
+    course.repo_spec(id);
+    let fixture = common::repo()
+        .join("graders")
+        .join(id)
+        .join("wrong/terminal-escapes");
+    let sub = course.root().join("class/mallory").join(id);
+    std::fs::create_dir_all(sub.join("src")).unwrap();
+    std::fs::copy(fixture.join("src/main.rs"), sub.join("src/main.rs")).unwrap();
+    let (code, v) = check_json(&course, id, &sub);
+    assert_eq!(code, 1);
+    assert_eq!(categories(&v), ["wrong-answer"], "{v:#}");
+
+    let check = |args: &[&str]| {
+        let out = course
+            .grader()
+            .args(["check", id, "--path"])
+            .arg(&sub)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for color in ["never", "always"] {
+        let human = check(&["--color", color, "--format", "human"]);
+        assert!(
+            human.contains("PASS  score 10/10"),
+            "the output is shown: {human}"
+        );
+        assert!(human.contains("\\x1b[2J"), "as an escape: {human}");
+        if let Some(at) = acts_on_a_terminal(&human) {
+            panic!("the terminal report (--color {color}) obeys the program: {at}");
+        }
+    }
+    let gh = check(&["--format", "github"]);
+    assert!(acts_on_a_terminal(&gh).is_none(), "{gh}");
+    for line in gh.lines().filter(|l| l.starts_with("::")) {
+        assert!(
+            ["::error title=", "::warning title=", "::notice title="]
+                .iter()
+                .any(|p| line.starts_with(p)),
+            "a workflow command the grader did not write: {line}"
+        );
+    }
+    // Its `%0A` stays text (`%250A`): the runner decodes it back to `%0A`.
+    assert!(
+        gh.contains("%250A::add-mask::secret"),
+        "encoded, on one line: {gh}"
+    );
+    let junit = check(&["--format", "junit"]);
+    assert!(junit.contains("\\x1b[2J") && acts_on_a_terminal(&junit).is_none());
+
+    let out = course.root().join("reports");
+    let batch = course
+        .grader()
+        .args(["batch", "--out"])
+        .arg(&out)
+        .arg(course.root().join("class"))
+        .output()
+        .unwrap();
+    assert!(
+        batch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&batch.stderr)
+    );
+    for file in [
+        "feedback/mallory.md",
+        "report.html",
+        "junit.xml",
+        "results.json",
+    ] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        if file != "results.json" {
+            assert!(
+                text.contains("PASS  score 10/10"),
+                "{file} shows the output"
+            );
+        }
+        if let Some(at) = acts_on_a_terminal(&text) {
+            panic!("{file} holds raw control characters: {at}");
+        }
+    }
+}

@@ -220,6 +220,14 @@ impl<'a> Sink<'a> {
 
     fn file(&mut self, name: &str, rel: &Path, data: &mut impl Read) -> Result<(), UnpackError> {
         if rel.extension().is_none_or(|e| e != "rs") {
+            // Not written, but its folder is: a folder of notes, or an
+            // exercise folder with only a README, must be listed as skipped
+            // as it is when the same folder is handed in unpacked. Hidden
+            // folders and build output are passed over by discovery anyway.
+            let plain = |c: Component| !matches!(c, Component::Normal(p) if p.to_string_lossy().starts_with('.') || p == "target");
+            if let Some(parent) = rel.parent().filter(|p| p.components().all(plain)) {
+                self.dir(parent)?;
+            }
             return Ok(());
         }
         self.files += 1;

@@ -12,7 +12,8 @@
 //! empty submission (no `src/main.rs` or `src/lib.rs`), a link, an archive
 //! refused by [`archive::unpack`], a stray file — each becomes a
 //! [`Skipped`] entry with a reason. Only hidden entries (`.git`,
-//! `.DS_Store`, a zip's `__MACOSX`) are passed over, and in a clone, the
+//! `.DS_Store`, a zip's `__MACOSX`) and the grader's own output folders
+//! (`--out` inside the class folder) are passed over, and in a clone, the
 //! course repository's own folders (`graders/`, `solutions/`, ...).
 //! Submissions of exercises not chosen with `--exercise` are left out, as
 //! asked.
@@ -69,6 +70,8 @@ pub struct Options<'a> {
     /// Folder names of the course repository itself; in a student's clone
     /// they are not submissions.
     pub course_folders: BTreeSet<String>,
+    /// Folders that are never submissions (the batch's own `--out`).
+    pub exclude: Vec<PathBuf>,
 }
 
 /// A top-level entry of the class folder.
@@ -95,7 +98,7 @@ pub fn discover(class_dir: &Path, opts: &Options) -> io::Result<Class> {
             }
             continue;
         };
-        if hidden(&name) {
+        if hidden(&name) || grader_output(&e.path(), &opts.exclude) {
             continue;
         }
         let meta = fs::symlink_metadata(e.path())?;
@@ -178,6 +181,92 @@ pub fn discover(class_dir: &Path, opts: &Options) -> io::Result<Class> {
     class.skipped.sort();
     class._unpacked = Some(unpacked);
     Ok(class)
+}
+
+/// One student's hand-in at `path`: their folder (any layout a student's
+/// folder may have above, or a single crate when exactly one exercise is
+/// selected) or their archive. `student` names them in the skip list.
+pub fn hand_in(path: &Path, student: &str, opts: &Options) -> io::Result<Class> {
+    let unpacked = tempfile::Builder::new()
+        .prefix("unpack-")
+        .tempdir_in(opts.scratch)?;
+    let mut scan = Scan {
+        opts,
+        student: student.to_string(),
+        found: Vec::new(),
+        skipped: Vec::new(),
+        saw_exercise: false,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| student.to_string());
+    let meta = fs::metadata(path)?;
+    let (root, display) = if meta.is_dir() {
+        (path.to_path_buf(), String::new())
+    } else if let Some((_, kind)) = Kind::of(&name) {
+        let dest = unpacked.path().join("1");
+        fs::create_dir(&dest)?;
+        if let Err(e) = archive::unpack(path, kind, &dest) {
+            scan.skip(name.clone(), format!("archive refused: {e}"));
+        }
+        (dest, format!("{name}:"))
+    } else {
+        scan.skip(name.clone(), "not a folder or a .zip/.tar.gz archive");
+        (unpacked.path().to_path_buf(), String::new())
+    };
+    match (opts.selected, crate_root(&root)) {
+        // A bare crate: the one exercise asked for.
+        ([id], Some((krate, wrapper))) => {
+            let shown = match wrapper {
+                Some(w) => join(&display, &w),
+                None if display.is_empty() => student.to_string(),
+                None => display.trim_end_matches(':').to_string(),
+            };
+            scan.submission(id, &krate, shown);
+        }
+        _ => scan.root(&root, &display, 0),
+    }
+    if scan.found.is_empty() && scan.skipped.is_empty() && !scan.saw_exercise {
+        scan.skip(student.to_string(), "no exercise folder in it");
+    }
+    scan.skipped.sort();
+    Ok(Class {
+        students: vec![student.to_string()],
+        found: scan.found,
+        skipped: scan.skipped,
+        _unpacked: Some(unpacked),
+    })
+}
+
+/// `dir`, or the one folder wrapping everything in it, when it is a crate
+/// (`src/main.rs` or `src/lib.rs`); with the wrapping folder's name.
+pub fn crate_root(dir: &Path) -> Option<(PathBuf, Option<String>)> {
+    let is_crate = |d: &Path| {
+        ["src/main.rs", "src/lib.rs"]
+            .iter()
+            .any(|f| fs::symlink_metadata(d.join(f)).is_ok_and(|m| m.is_file()))
+    };
+    if is_crate(dir) {
+        return Some((dir.to_path_buf(), None));
+    }
+    let entries = sorted_entries(dir).ok()?;
+    match entries.as_slice() {
+        [(name, path)]
+            if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) && is_crate(path) =>
+        {
+            Some((path.clone(), Some(name.clone())))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `path` is the grader's own output (the `--out` of this batch,
+/// or a folder a batch wrote reports into): passed over, never a student.
+fn grader_output(path: &Path, exclude: &[PathBuf]) -> bool {
+    let is_file = |f: &str| fs::symlink_metadata(path.join(f)).is_ok_and(|m| m.is_file());
+    path.canonicalize().is_ok_and(|p| exclude.contains(&p))
+        || (is_file("results.json") && is_file("report.html"))
 }
 
 fn hidden(name: &str) -> bool {

@@ -106,7 +106,7 @@ pub fn run(
             ))
         })
         .collect();
-    super::write_reports(out_dir, &merged, &hints)?;
+    super::write_reports(out_dir, &merged, &hints, &Default::default())?;
     writeln!(
         out,
         "merged {} inputs: {} submissions of {} students, skipped {}",

@@ -17,6 +17,7 @@
 
 pub mod archive;
 mod discover;
+pub mod handin;
 pub mod merge;
 mod meter;
 pub mod pack;
@@ -47,6 +48,20 @@ pub struct ExerciseInfo {
     pub id: String,
     pub title: String,
     pub max_score: u32,
+    /// The lesson part it teaches, for the feedback's "Reread".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub lesson: String,
+}
+
+impl ExerciseInfo {
+    pub fn of(spec: &ExerciseSpec) -> ExerciseInfo {
+        ExerciseInfo {
+            id: spec.id.clone(),
+            title: spec.title.clone(),
+            max_score: spec.max_score(),
+            lesson: spec.lesson.clone(),
+        }
+    }
 }
 
 /// `OUT/results.json`: the results of SPEC §6 and what the other reports
@@ -109,6 +124,15 @@ pub struct Options {
     pub shard: Option<Shard>,
     /// Grade everything again, ignoring stored results.
     pub regrade: bool,
+    /// `--roster` and `--gradebook`.
+    pub gradebook: Gradebooks,
+}
+
+/// What `grades.csv` and `gradebook.csv` add from the LMS's side.
+#[derive(Debug, Clone, Default)]
+pub struct Gradebooks {
+    pub roster: Option<report::csv::Roster>,
+    pub layout: Option<report::csv::Gradebook>,
 }
 
 /// `grader batch`.
@@ -154,6 +178,9 @@ pub fn run(grader: &Grader, opts: &Options, out: &mut impl Write) -> Result<u8, 
             shard: opts.shard,
             scratch: &scratch,
             course_folders: course_folders(project),
+            // An `--out` inside the class folder is not a student. It may
+            // not exist yet: its parent's canonical path, then its name.
+            exclude: canonical_out(&opts.out).into_iter().collect(),
         },
     )
     .map_err(|e| Error::Other(format!("cannot read {}: {e}", opts.class_dir.display())))?;
@@ -206,9 +233,11 @@ pub fn run(grader: &Grader, opts: &Options, out: &mut impl Write) -> Result<u8, 
             grader.grade(spec, &f.dir)
         })) {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => GradeResult::error(&spec.id, format!("could not grade: {e}")),
-            Err(_) => GradeResult::error(&spec.id, "could not grade: the grader panicked".into()),
+            Ok(Err(e)) => GradeResult::error(&spec.id, e.to_string()),
+            Err(_) => GradeResult::error(&spec.id, "the grader panicked".into()),
         };
+        let mut result = result;
+        result.excerpts = report::feedback::excerpts(&result, &f.dir);
         let stored = store.put(key, &result);
         (result, stored)
     };
@@ -250,7 +279,14 @@ pub fn run(grader: &Grader, opts: &Options, out: &mut impl Write) -> Result<u8, 
         skipped: class.skipped.clone(),
     };
     class_results.sort();
-    write_reports(&opts.out, &class_results, &hints(&specs))?;
+    let unknown = write_reports(&opts.out, &class_results, &hints(&specs), &opts.gradebook)?;
+    if !unknown.is_empty() {
+        writeln!(
+            out,
+            "not in the roster, left out of gradebook.csv: {}",
+            unknown.join(", ")
+        )?;
+    }
 
     let errors: Vec<&GradeResult> = class_results
         .results
@@ -285,7 +321,7 @@ pub fn run(grader: &Grader, opts: &Options, out: &mut impl Write) -> Result<u8, 
 
 /// The folders of the course tree itself (`graders`, `solutions`, ...): in
 /// a student's clone of the course they are not submissions.
-fn course_folders(project: &Project) -> BTreeSet<String> {
+pub(crate) fn course_folders(project: &Project) -> BTreeSet<String> {
     let mut out: BTreeSet<String> = ["graders", "solutions", "src", "target", "tests", "benches"]
         .into_iter()
         .map(String::from)
@@ -307,15 +343,12 @@ fn exercise_infos(
     columns
         .iter()
         .map(|id| match &specs[id] {
-            Ok(s) => ExerciseInfo {
-                id: id.clone(),
-                title: s.title.clone(),
-                max_score: s.max_score(),
-            },
+            Ok(s) => ExerciseInfo::of(s),
             Err(_) => ExerciseInfo {
                 id: id.clone(),
                 title: String::new(),
                 max_score: 0,
+                lesson: String::new(),
             },
         })
         .collect()
@@ -348,13 +381,15 @@ fn write_skipped(out: &mut impl Write, skipped: &[Skipped], dir: &Path) -> io::R
 }
 
 /// Writes every class report into `dir`: `results.json`, `grades.csv`,
-/// `junit.xml`, `report.html` and `feedback/<student>.md`. Each file is
-/// replaced atomically, so a reader never sees half a report.
+/// `junit.xml`, `report.html`, `feedback/<student>.md` and, with a
+/// layout, `gradebook.csv`. Each file is replaced atomically, so a reader
+/// never sees half a report. Returns the students the roster lacks.
 pub fn write_reports(
     dir: &Path,
     class: &ClassResults,
     hints: &BTreeMap<String, String>,
-) -> Result<(), Error> {
+    books: &Gradebooks,
+) -> Result<Vec<String>, Error> {
     let io_err =
         |path: &Path, e: io::Error| Error::Other(format!("cannot write {}: {e}", path.display()));
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
@@ -368,7 +403,18 @@ pub fn write_reports(
         serde_json::to_writer_pretty(&mut *w, class)?;
         writeln!(w)
     })?;
-    write("grades.csv", &|w| report::csv::write(w, class))?;
+    write("grades.csv", &|w| {
+        report::csv::write(w, class, books.roster.as_ref())
+    })?;
+    let mut unknown = Vec::new();
+    if let (Some(roster), Some(layout)) = (&books.roster, books.layout) {
+        let left_out = std::cell::RefCell::new(Vec::new());
+        write("gradebook.csv", &|w| {
+            *left_out.borrow_mut() = report::csv::write_gradebook(w, class, roster, layout)?;
+            Ok(())
+        })?;
+        unknown = left_out.into_inner();
+    }
     write("junit.xml", &|w| report::junit::write_class(w, class))?;
     write("report.html", &|w| report::html::write(w, class))?;
     let feedback = dir.join("feedback");
@@ -390,7 +436,7 @@ pub fn write_reports(
             }
         }
     }
-    Ok(())
+    Ok(unknown)
 }
 
 /// Replaces `path` with `bytes` in one step (temporary file, then rename).
@@ -407,4 +453,28 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// `--roster` and `--gradebook`, read and checked before any grading.
+pub fn gradebooks(
+    roster: Option<&Path>,
+    layout: Option<report::csv::Gradebook>,
+) -> Result<Gradebooks, String> {
+    let roster = roster.map(report::csv::Roster::read).transpose()?;
+    if let (Some(r), Some(l)) = (&roster, layout) {
+        r.check(l)?;
+    }
+    Ok(Gradebooks { roster, layout })
+}
+
+/// `out` as a canonical path, whether it exists yet or not.
+fn canonical_out(out: &Path) -> Option<PathBuf> {
+    if let Ok(p) = out.canonicalize() {
+        return Some(p);
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.canonicalize().ok()?,
+        _ => std::env::current_dir().ok()?,
+    };
+    Some(parent.join(out.file_name()?))
 }

@@ -66,6 +66,9 @@ pub struct Held {
 pub struct Report {
     /// `Some(n)`: the exploration completed, `n` iterations, no failure.
     pub done: Option<u64>,
+    /// The MAC the harness's last step put on its `done` line (hex); the
+    /// grader checks it against the run's key (`model::seal`).
+    pub seal: String,
     pub failure: Option<Failure>,
     /// The iteration that failed.
     pub iteration: u64,
@@ -118,7 +121,10 @@ pub fn parse(stderr: &str, tag: &str) -> Report {
         let get = |i: usize| f.get(i).cloned().unwrap_or_default();
         let num = |i: usize| get(i).parse::<u64>().unwrap_or(0);
         match f[0].as_str() {
-            "done" => r.done = Some(num(1)),
+            "done" => {
+                r.done = Some(num(1));
+                r.seal = get(2);
+            }
             "fail" if r.failure.is_none() => {
                 r.failure = Some(Failure {
                     kind: get(1),

@@ -15,16 +15,17 @@
 //! overflow checks; it is not given `--cfg loom`, so `cfg(loom)` tricks in
 //! a submission change nothing between the real build and the model.
 
+use super::bypass;
 use super::explain::Verdict;
 use super::rewrite::{self, Rejection};
 use super::workspace::Prebuilt;
 use super::{ModelContext, ModelError};
 use crate::checks::Category;
+use crate::compiled;
 use crate::run::{self, Termination};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// A harness ready to run, or why the submission cannot get one.
 #[derive(Debug, Clone)]
@@ -140,8 +141,10 @@ fn rejected(rejections: &[Rejection]) -> Verdict {
     Verdict {
         category: Category::Forbidden,
         message: format!(
-            "cannot be model-checked: {} at {}:{} — {}",
-            first.what, first.file, first.line, first.why
+            "cannot be model-checked: {} at {} — {}",
+            first.what,
+            first.at(),
+            first.why
         ),
         details,
     }
@@ -166,7 +169,11 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
     std::fs::create_dir_all(&src).map_err(io(&src))?;
     std::fs::create_dir_all(&scen_dir).map_err(io(&scen_dir))?;
 
-    let rejections = rewrite_library(&ctx.sources.join("src"), &src)?;
+    // Parsed on a stack for the deepest nesting the build stage lets
+    // through (see `crate::nesting`).
+    let rejections =
+        crate::nesting::on_big_stack(|| rewrite_library(&ctx.sources.join("src"), &src))
+            .map_err(io(&src))??;
     if !rejections.is_empty() {
         return Ok(Harness::Rejected(rejected(&rejections)));
     }
@@ -184,7 +191,6 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
     std::fs::write(&lib_rs, combined).map_err(io(&lib_rs))?;
     let mut args = base_args(&crate_name, "bin");
     args.push(lib_rs.clone().into());
-    args.extend(["-o".into(), exe.clone().into()]);
     args.extend(link_args(pre));
     args.extend(remap(&src, ""));
     args.extend(remap(&scen_dir, "scenario/"));
@@ -197,8 +203,25 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
         "-F".into(),
         "unsafe-code".into(),
     ]);
-    if rustc(ctx, &dir, &[&pre.deps, &pre.facade], args)?.is_ok() {
-        return Ok(Harness::Ready { exe });
+    // The grader's own functions in this crate: `main` and the scenario
+    // modules appended above (a library defining either name does not
+    // build this way, and is built apart, where nothing is skipped).
+    let main_fn = format!("{crate_name}::main");
+    let scenario_mods: Vec<String> = (0..scenarios.len())
+        .map(|i| format!("{crate_name}::grader_scenario_{i}::"))
+        .collect();
+    let skip = |f: &str| f == main_fn || scenario_mods.iter().any(|m| f.starts_with(m.as_str()));
+    let check = Checked {
+        crates: &[&crate_name],
+        skip: &skip,
+        allowed: vec![src.clone(), scen_dir.clone()],
+    };
+    let reads = [pre.deps.as_path(), pre.facade.as_path()];
+    if let Ok(found) = compile_checked(ctx, &dir, &reads, args, &exe, &check)? {
+        return Ok(match found.is_empty() {
+            true => Harness::Ready { exe },
+            false => Harness::Rejected(rejected(&found)),
+        });
     }
 
     // Apart: the library as an rlib, then the harness against it.
@@ -206,20 +229,30 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
     let rlib = dir.join(format!("lib{crate_name}.rlib"));
     let mut args = base_args(&crate_name, "rlib");
     args.push(lib_rs.into());
-    args.extend(["-o".into(), rlib.clone().into()]);
     args.extend(link_args(pre));
     args.extend(remap(&src, ""));
     args.extend(["-F".into(), "unsafe-code".into()]);
-    if let Err(stderr) = rustc(ctx, &dir, &[&pre.deps, &pre.facade], args)? {
-        let (message, rendered) = first_error(&stderr);
-        return Ok(Harness::Rejected(Verdict {
-            category: Category::Forbidden,
-            message: format!(
-                "builds with the standard library but not under the model checker, which \
-                 supports threads, Arc, Mutex, RwLock, Condvar, atomics and channels: {message}"
-            ),
-            details: rendered,
-        }));
+    let nothing = |_: &str| false;
+    let check = Checked {
+        crates: &[&crate_name],
+        skip: &nothing,
+        allowed: vec![src.clone()],
+    };
+    match compile_checked(ctx, &dir, &reads, args, &rlib, &check)? {
+        Err(Failed::Limit(v)) => return Ok(Harness::Rejected(v)),
+        Err(Failed::Errors(stderr)) => {
+            let (message, rendered) = first_error(&stderr);
+            return Ok(Harness::Rejected(Verdict {
+                category: Category::Forbidden,
+                message: format!(
+                    "builds with the standard library but not under the model checker, which \
+                     supports threads, Arc, Mutex, RwLock, Condvar, atomics and channels: {message}"
+                ),
+                details: rendered,
+            }));
+        }
+        Ok(found) if !found.is_empty() => return Ok(Harness::Rejected(rejected(&found))),
+        Ok(_) => {}
     }
     let main_rs = dir.join("main.rs");
     let main = format!(
@@ -228,18 +261,105 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
     );
     std::fs::write(&main_rs, main).map_err(io(&main_rs))?;
     let mut args = base_args("model_harness", "bin");
-    args.push(main_rs.into());
-    args.extend(["-o".into(), exe.clone().into()]);
+    args.push(main_rs.clone().into());
     args.extend(link_args(pre));
     let mut ext = OsString::from(format!("{crate_name}="));
     ext.push(&rlib);
     args.extend(["--extern".into(), ext]);
     args.extend(remap(&scen_dir, "scenario/"));
     args.extend(["--cap-lints".into(), "allow".into()]);
-    if let Err(stderr) = rustc(ctx, &dir, &[&pre.deps, &pre.facade], args)? {
-        return Ok(Harness::Rejected(api_mismatch(&stderr)));
+    // The library's generic functions are compiled here, where the
+    // scenarios instantiate them: they are held to the same rules.
+    let check = Checked {
+        crates: &[&crate_name],
+        skip: &nothing,
+        allowed: vec![main_rs, scen_dir.clone()],
+    };
+    match compile_checked(ctx, &dir, &reads, args, &exe, &check)? {
+        Err(Failed::Limit(v)) => Ok(Harness::Rejected(v)),
+        Err(Failed::Errors(stderr)) => Ok(Harness::Rejected(api_mismatch(&stderr))),
+        Ok(found) if !found.is_empty() => Ok(Harness::Rejected(rejected(&found))),
+        Ok(_) => Ok(Harness::Ready { exe }),
     }
-    Ok(Harness::Ready { exe })
+}
+
+/// What one harness compile is held to (see [`super::bypass`]).
+struct Checked<'a> {
+    /// Crates whose functions are the student's.
+    crates: &'a [&'a str],
+    /// The grader's own functions among them.
+    skip: &'a dyn Fn(&str) -> bool,
+    /// Where the compile may read source files.
+    allowed: Vec<PathBuf>,
+}
+
+/// Compiles `args` into `out` with the compiled-code checks: rustc writes
+/// its IR and dep-info beside `out`, and the student's functions in it may
+/// reach nothing the model cannot see, nor the compile read a file outside
+/// `check.allowed`. `Err` when rustc reports errors or reaches a limit;
+/// otherwise the
+/// rejections, with lines: when something is found, the crate is compiled
+/// once more with line tables to say where (the usual build has none, which
+/// keeps it fast).
+fn compile_checked(
+    ctx: &ModelContext,
+    dir: &Path,
+    reads: &[&Path],
+    args: Vec<OsString>,
+    out: &Path,
+    check: &Checked,
+) -> Result<Result<Vec<Rejection>, Failed>, ModelError> {
+    let ir_path = out.with_extension("ll");
+    let deps = out.with_extension("d");
+    let mut first = args.clone();
+    first.extend(compiled::emit_args(out, &ir_path, &deps));
+    if let Err(failed) = rustc(ctx, dir, reads, first)? {
+        return Ok(Err(failed));
+    }
+    let read = compiled::files_read(&deps, dir).map_err(io(&deps))?;
+    let strays = compiled::outside(&read, &check.allowed);
+    if !strays.is_empty() {
+        return Ok(Ok(strays
+            .iter()
+            .map(|p| Rejection {
+                file: "the library".into(),
+                line: 0,
+                what: format!("reading `{}`", p.display()),
+                why: "the compile read a file outside the submission's `src/` \
+                      (`include!`, `include_str!`, `#[path]`...)"
+                    .into(),
+            })
+            .collect()));
+    }
+    let ir = compiled::read_ir(&ir_path).map_err(io(&ir_path))?;
+    let found = bypass::check(&ir, check.crates, check.skip);
+    if found.is_empty() {
+        return Ok(Ok(found));
+    }
+    let located_ir = out.with_extension("lines.ll");
+    let mut again = args;
+    let mut emit = OsString::from("--emit=llvm-ir=");
+    emit.push(&located_ir);
+    again.extend([
+        "-C".into(),
+        "debuginfo=line-tables-only".into(),
+        emit,
+        "-C".into(),
+        "symbol-mangling-version=v0".into(),
+        "-C".into(),
+        "no-prepopulate-passes".into(),
+        "-C".into(),
+        "collapse-macro-debuginfo=yes".into(),
+    ]);
+    if rustc(ctx, dir, reads, again)?.is_ok()
+        && let Ok(ir) = compiled::read_ir(&located_ir)
+    {
+        let located = bypass::check(&ir, check.crates, check.skip);
+        if !located.is_empty() {
+            return Ok(Ok(located));
+        }
+    }
+    Ok(Ok(found))
 }
 
 /// The grader's scenarios, rewritten onto the facade like the library (so
@@ -252,7 +372,8 @@ fn write_scenarios(ctx: &ModelContext, dir: &Path) -> Result<Vec<(String, PathBu
         let file = format!("{name}.rs");
         let copy = dir.join(&file);
         let rewritten = rewrite::rewrite_source(&file, &text);
-        std::fs::write(&copy, rewritten.text).map_err(io(&copy))?;
+        let qualified = bypass::qualify_macros(&rewritten.text);
+        std::fs::write(&copy, qualified).map_err(io(&copy))?;
         out.push((name, copy));
     }
     Ok(out)
@@ -277,8 +398,9 @@ fn harness_main(scenarios: &[(String, PathBuf)]) -> String {
     main
 }
 
-/// Builds the unit harness against the library `rlib` (built for `std`).
-pub fn build_unit(ctx: &ModelContext, rlib: &Path) -> Result<Harness, ModelError> {
+/// Builds the unit harness against the library `rlib` (built for `std`)
+/// and the prebuilt `grader_seal`, which proves its last step.
+pub fn build_unit(ctx: &ModelContext, rlib: &Path, pre: &Prebuilt) -> Result<Harness, ModelError> {
     let dir = ctx.scratch.join("unit");
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let tests = grader_files(&ctx.spec.dir.join("unit"))?;
@@ -321,11 +443,18 @@ pub fn build_unit(ctx: &ModelContext, rlib: &Path) -> Result<Harness, ModelError
         dep.push(parent);
         args.extend(["-L".into(), dep]);
     }
+    let mut seal = OsString::from("grader_seal=");
+    seal.push(&pre.seal);
+    let mut dep = OsString::from("dependency=");
+    dep.push(&pre.deps);
+    args.extend(["--extern".into(), seal, "-L".into(), dep]);
     args.extend(remap(&test_dir, "test/"));
     args.extend(["--cap-lints".into(), "allow".into()]);
     let lib_dir = rlib.parent().unwrap_or(&dir);
-    if let Err(stderr) = rustc(ctx, &dir, &[lib_dir], args)? {
-        return Ok(Harness::Rejected(api_mismatch(&stderr)));
+    match rustc(ctx, &dir, &[lib_dir, &pre.deps, &pre.seal], args)? {
+        Err(Failed::Errors(stderr)) => return Ok(Harness::Rejected(api_mismatch(&stderr))),
+        Err(Failed::Limit(v)) => return Ok(Harness::Rejected(v)),
+        Ok(()) => {}
     }
     Ok(Harness::Ready { exe })
 }
@@ -379,27 +508,28 @@ fn remap(dir: &Path, to: &str) -> Vec<OsString> {
     vec![arg]
 }
 
-/// Runs rustc as a supervised child; `Err(stderr)` when it reports errors.
+/// Why a harness compile did not give a program.
+enum Failed {
+    /// rustc reported errors (its JSON diagnostics).
+    Errors(String),
+    /// The compile reached one of its limits (`crate::build_limits`).
+    Limit(Verdict),
+}
+
+/// Runs rustc as a supervised child under the submission's compile limits.
 fn rustc(
     ctx: &ModelContext,
     cwd: &Path,
     reads: &[&Path],
     args: Vec<OsString>,
-) -> Result<Result<(), String>, ModelError> {
-    // rustc is supervised like any child, with room for a compiler.
-    let mut limits = ctx.limits.clone();
-    limits.wall = Duration::from_secs(120);
-    limits.cpu = Duration::from_secs(120);
-    limits.output_bytes = 8 << 20;
-    limits.file_bytes = 512 << 20;
-    limits.address_space_bytes = limits.address_space_bytes.max(8 << 30);
-    limits.memory_bytes = limits.memory_bytes.max(4 << 30);
+) -> Result<Result<(), Failed>, ModelError> {
+    let limits = crate::build_limits::BuildLimits::from_spec(&ctx.spec.limits);
     // As for the build stage: the toolchain and the prebuilt rlibs are
     // readable, only the folder of this build is writable, and the linker's
     // temporary files go there too.
     let tmp = cwd.join("tmp");
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let mut req = run::Request::new(&ctx.toolchain.rustc, cwd, limits)
+    let mut req = run::Request::new(&ctx.toolchain.rustc, cwd, limits.run_limits())
         .env("TMPDIR", &tmp)
         .read(&ctx.toolchain.sysroot);
     if let Some(bin) = ctx.toolchain.rustc.parent() {
@@ -410,13 +540,17 @@ fn rustc(
     }
     req.args = args;
     let outcome = run::run(&req)?;
+    let stderr = outcome.stderr_text();
+    if let Some((category, message)) = limits.verdict(outcome.termination, &stderr) {
+        return Ok(Err(Failed::Limit(Verdict {
+            category,
+            message,
+            details: String::new(),
+        })));
+    }
     match outcome.termination {
         Termination::Exited(0) => Ok(Ok(())),
-        Termination::Exited(1) => Ok(Err(outcome.stderr_text())),
-        other => Err(ModelError::Rustc(format!(
-            "{other:?}: {}",
-            outcome.stderr_text().lines().last().unwrap_or("")
-        ))),
+        _ => Ok(Err(Failed::Errors(stderr))),
     }
 }
 

@@ -18,12 +18,17 @@
 //! Grader faults (loom does not build, a scenario file is missing) are
 //! [`ModelError`]s; everything the submission causes is a verdict.
 
+pub mod bypass;
 pub mod explain;
 pub mod harness;
+mod registry;
 pub mod rewrite;
+// Half of it runs in the harnesses, as the `grader_seal` crate.
+#[allow(dead_code)]
+pub mod seal;
 pub mod workspace;
 
-pub use workspace::prepare;
+pub use workspace::{prepare, prepare_shown};
 
 use crate::compile::Toolchain;
 use crate::run::{self, Termination};
@@ -50,8 +55,6 @@ pub enum ModelError {
     },
     #[error(transparent)]
     Run(#[from] run::RunError),
-    #[error("rustc stopped abnormally while building a model harness: {0}")]
-    Rustc(String),
 }
 
 /// Everything the model and unit checks of one submission share. The
@@ -138,7 +141,10 @@ impl<'a> ModelContext<'a> {
 
     fn build_unit(&self) -> Result<Harness, ModelError> {
         match self.std_rlib {
-            Some(rlib) => harness::build_unit(self, rlib),
+            Some(rlib) => {
+                let pre = prepare(self.cache, self.toolchain)?;
+                harness::build_unit(self, rlib, &pre)
+            }
             None => Ok(Harness::Rejected(Verdict {
                 category: crate::checks::Category::CompileError,
                 message: "the library was not built, so its functions cannot be tested".into(),
@@ -190,51 +196,55 @@ pub enum RunResult {
     Failed(Verdict),
 }
 
-fn nonce() -> String {
-    use std::io::Read as _;
-    let mut bytes = [0u8; 12];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom")
-        && f.read_exact(&mut bytes).is_ok()
-    {
-        return bytes.iter().map(|b| format!("{b:02x}")).collect();
-    }
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{:x}{:x}", t, std::process::id())
+/// What one harness run showed: its report, the run, and the iterations
+/// its own last step vouched for (`Some` only with a valid seal).
+struct HarnessRun {
+    report: Report,
+    outcome: run::Outcome,
+    proven: Option<u64>,
 }
 
-/// Runs `exe name <tag-file>` (model: with the preemption bound in the
-/// environment) and reads its report.
+/// Runs `exe name` with a fresh key on its stdin (model: with the
+/// preemption bound in the environment) and reads its report. Only lines
+/// tagged from the key count, and a `done` only with the key's MAC over
+/// what it claims (`kind`, `name`, the iterations, the pass): whatever the
+/// student's code printed or however it exited, nothing else proves a pass.
 fn run_harness(
     ctx: &ModelContext,
+    kind: &str,
     exe: &Path,
     name: &str,
     env: &[(&str, String)],
     wall: Duration,
-) -> Result<(Report, run::Outcome), ModelError> {
+) -> Result<HarnessRun, ModelError> {
     let workdir = ctx.scratch.join("run");
     std::fs::create_dir_all(&workdir).map_err(|source| ModelError::Io {
         path: workdir.clone(),
         source,
     })?;
-    let tag = nonce();
-    let tag_file = workdir.join(format!("tag-{tag}"));
-    std::fs::write(&tag_file, &tag).map_err(|source| ModelError::Io {
-        path: tag_file.clone(),
+    let key = seal::new_key().map_err(|source| ModelError::Io {
+        path: "/dev/urandom".into(),
         source,
     })?;
     let mut req = run::Request::new(exe, &workdir, ctx.limits_for(wall))
         .arg(name)
-        .arg(tag_file.as_os_str())
+        .stdin(key.to_vec())
         .env("HOME", workdir.as_os_str());
     for (k, v) in env {
         req = req.env(*k, v.as_str());
     }
     let outcome = run::run(&req)?;
-    let _ = std::fs::remove_file(&tag_file);
-    Ok((explain::parse(&outcome.stderr_text(), &tag), outcome))
+    let report = explain::parse(&outcome.stderr_text(), &seal::tag(&key));
+    let proven = report.done.filter(|n| {
+        outcome.termination == Termination::Exited(0)
+            && report.failure.is_none()
+            && seal::verify(&key, &[kind, name, &n.to_string(), "pass"], &report.seal)
+    });
+    Ok(HarnessRun {
+        report,
+        outcome,
+        proven,
+    })
 }
 
 /// Runs one scenario of the model harness.
@@ -252,17 +262,17 @@ pub fn run_scenario(
     if let Some(p) = max_preemptions {
         env.push(("LOOM_MAX_PREEMPTIONS", p.to_string()));
     }
-    let (report, outcome) = run_harness(ctx, &exe, scenario, &env, wall)?;
+    let run = run_harness(ctx, "model", &exe, scenario, &env, wall)?;
     let label = format!("scenario `{scenario}`");
-    if let Some(v) = report.verdict(&label) {
+    if let Some(v) = run.report.verdict(&label) {
         return Ok(RunResult::Failed(v));
     }
-    Ok(match (outcome.termination, report.done) {
-        (Termination::Exited(0), Some(n)) => RunResult::Passed {
+    Ok(match run.proven {
+        Some(n) => RunResult::Passed {
             iterations: n,
-            wall: outcome.wall,
+            wall: run.outcome.wall,
         },
-        (t, _) => RunResult::Failed(abnormal(t, &outcome, "the model check", wall)),
+        None => RunResult::Failed(unproven(&run, "the model check", wall)),
     })
 }
 
@@ -272,8 +282,8 @@ pub fn run_unit(ctx: &ModelContext, test: &str, wall: Duration) -> Result<RunRes
         Harness::Ready { exe } => exe.clone(),
         Harness::Rejected(v) => return Ok(RunResult::Failed(v.clone())),
     };
-    let (report, outcome) = run_harness(ctx, &exe, test, &[], wall)?;
-    if let Some(f) = &report.failure {
+    let run = run_harness(ctx, "unit", &exe, test, &[], wall)?;
+    if let Some(f) = &run.report.failure {
         let at = if f.loc.is_empty() {
             String::new()
         } else {
@@ -292,13 +302,31 @@ pub fn run_unit(ctx: &ModelContext, test: &str, wall: Duration) -> Result<RunRes
             details: String::new(),
         }));
     }
-    Ok(match (outcome.termination, report.done) {
-        (Termination::Exited(0), Some(n)) => RunResult::Passed {
+    Ok(match run.proven {
+        Some(n) => RunResult::Passed {
             iterations: n,
-            wall: outcome.wall,
+            wall: run.outcome.wall,
         },
-        (t, _) => RunResult::Failed(abnormal(t, &outcome, "the test", wall)),
+        None => RunResult::Failed(unproven(&run, "the test", wall)),
     })
+}
+
+/// A run whose harness did not vouch for a pass with its last step.
+fn unproven(run: &HarnessRun, what: &str, wall: Duration) -> Verdict {
+    match run.outcome.termination {
+        // Exit 0 with no sealed report: the process ended before the
+        // harness's last step (the library exited, or printed a report of
+        // its own).
+        Termination::Exited(0) => Verdict {
+            category: crate::checks::Category::Crash,
+            message: format!(
+                "{what} ended the process (exit status 0) before the harness finished, so it is \
+                 not a pass: the library must return to its caller, not exit"
+            ),
+            details: abnormal(Termination::Exited(0), &run.outcome, what, wall).details,
+        },
+        t => abnormal(t, &run.outcome, what, wall),
+    }
 }
 
 /// A run that ended without a report of its own.

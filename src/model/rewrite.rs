@@ -42,13 +42,20 @@ pub struct Rejection {
     pub why: String,
 }
 
+impl Rejection {
+    /// `lib.rs:12`; or only the file (or function) when the line is not
+    /// known (line 0).
+    pub fn at(&self) -> String {
+        match self.line {
+            0 => self.file.clone(),
+            n => format!("{}:{n}", self.file),
+        }
+    }
+}
+
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} at {}:{}: {}",
-            self.what, self.file, self.line, self.why
-        )
+        write!(f, "{} at {}: {}", self.what, self.at(), self.why)
     }
 }
 
@@ -249,6 +256,47 @@ fn is_path_sep(tokens: &[TokenTree], i: usize) -> bool {
             if a.as_char() == ':' && a.spacing() == Spacing::Joint && b.as_char() == ':')
 }
 
+/// Keywords that may stand before a path with a leading `::` (`crate`,
+/// `self`, `super` and `Self` start paths of their own and are not here).
+fn is_keyword(s: &str) -> bool {
+    matches!(
+        s,
+        "as" | "break"
+            | "const"
+            | "continue"
+            | "else"
+            | "enum"
+            | "extern"
+            | "fn"
+            | "for"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "pub"
+            | "ref"
+            | "return"
+            | "static"
+            | "struct"
+            | "trait"
+            | "type"
+            | "unsafe"
+            | "use"
+            | "where"
+            | "while"
+            | "async"
+            | "await"
+            | "dyn"
+            | "box"
+            | "yield"
+    )
+}
+
 fn ident_at(tokens: &[TokenTree], i: usize) -> Option<String> {
     match tokens.get(i) {
         Some(TokenTree::Ident(id)) => Some(id.to_string()),
@@ -304,8 +352,12 @@ impl TokenScan<'_> {
         if !matches!(name, "std" | "core" | "alloc") {
             return;
         }
-        // A root: not preceded by `something::` (a leading `::` is fine).
-        if i >= 3 && is_path_sep(tokens, i - 2) && matches!(tokens[i - 3], TokenTree::Ident(_)) {
+        // A root: not preceded by `something::` (a leading `::` is fine,
+        // also after a keyword: `use ::std::sync::Arc`, `&mut ::std::..`).
+        if i >= 3
+            && is_path_sep(tokens, i - 2)
+            && matches!(&tokens[i - 3], TokenTree::Ident(prev) if !is_keyword(&prev.to_string()))
+        {
             return;
         }
         if !is_path_sep(tokens, i + 1) {
@@ -607,6 +659,15 @@ mod tests {
         let lines: Vec<usize> = out.rejections.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5], "{:?}", out.rejections);
         assert!(out.rejections[0].what.contains("static COUNT"));
+    }
+
+    #[test]
+    fn a_leading_colon_path_after_a_keyword_is_a_root() {
+        let out = rw("use ::std::sync::Arc;\nfn f(x: &mut ::std::sync::Mutex<u8>) {}\n");
+        assert_eq!(
+            out.text,
+            "use ::grader_conc::sync::Arc;\nfn f(x: &mut ::grader_conc::sync::Mutex<u8>) {}\n"
+        );
     }
 
     #[test]

@@ -6,8 +6,11 @@
 //! expectation ends the run as a wrong answer; any other panic is a crash.
 //! `lenient(|| ...)` runs a call whose panicking is acceptable (where the
 //! exercise's contract is silent). Results go to stderr as protocol lines
-//! tagged with a nonce read from a file that is deleted before student code
-//! runs, so the student's own output cannot forge them.
+//! tagged with a tag derived from the run's key, which `main` reads from
+//! stdin before any student code runs (`grader_seal`); a pass is a `done`
+//! line sealed with that key by `main`'s last step, after the test
+//! returned. The student's own output cannot forge either, and a library
+//! that exits early never reaches that step.
 
 use std::io::Write as _;
 use std::panic::Location;
@@ -15,6 +18,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static TAG: OnceLock<String> = OnceLock::new();
+static KEY: OnceLock<grader_seal::Key> = OnceLock::new();
 static LENIENT: AtomicBool = AtomicBool::new(false);
 
 fn esc(s: &str) -> String {
@@ -25,7 +29,7 @@ fn esc(s: &str) -> String {
 }
 
 fn report(kind: &str, message: &str, loc: Option<&Location<'_>>) -> ! {
-    let tag = TAG.get().map(String::as_str).unwrap_or("@@grader ");
+    let tag = TAG.get().map(String::as_str).unwrap_or("@@untagged ");
     let loc = loc
         .map(|l| format!("{}:{}", l.file(), l.line()))
         .unwrap_or_default();
@@ -54,18 +58,24 @@ pub fn lenient<R>(f: impl FnOnce() -> R) -> Option<R> {
     r.ok()
 }
 
-/// `harness <test> <tag-file>`
+/// `harness <test>`, with the run's key on stdin.
 pub fn main(tests: &[(&str, fn())]) {
+    // First thing, before any student code: the key, read to the end of
+    // the pipe (nothing is left for anyone else to read).
+    let Some(key) = grader_seal::read_key() else {
+        eprintln!("harness: no key on stdin");
+        std::process::exit(2);
+    };
+    let _ = TAG.set(format!("@@{} ", grader_seal::tag(&key)));
+    let _ = KEY.set(key);
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 3 {
-        eprintln!("usage: harness <test> <tag-file>");
+    if args.len() != 2 {
+        eprintln!("usage: harness <test>");
         std::process::exit(2);
     }
-    let nonce = std::fs::read_to_string(&args[2]).unwrap_or_default();
-    let _ = std::fs::remove_file(&args[2]);
-    let _ = TAG.set(format!("@@{} ", nonce.trim()));
-    let Some(&(_, test)) = tests.iter().find(|(n, _)| *n == args[1]) else {
-        eprintln!("no test named {}", args[1]);
+    let name = args[1].clone();
+    let Some(&(_, test)) = tests.iter().find(|(n, _)| *n == name) else {
+        eprintln!("no test named {name}");
         std::process::exit(2);
     };
     std::panic::set_hook(Box::new(|info| {
@@ -79,9 +89,13 @@ pub fn main(tests: &[(&str, fn())]) {
         report("panic", &message, info.location());
     }));
     test();
-    let tag = TAG.get().map(String::as_str).unwrap_or("@@grader ");
+    // The last step: the claim, sealed under the run's key.
+    let (Some(tag), Some(key)) = (TAG.get(), KEY.get()) else {
+        std::process::exit(3);
+    };
+    let mac = grader_seal::seal(key, &["unit", &name, "1", "pass"]);
     let mut err = std::io::stderr().lock();
-    let _ = write!(err, "\n{tag}done\t1\n");
+    let _ = write!(err, "\n{tag}done\t1\t{mac}\n");
     let _ = err.flush();
     std::process::exit(0);
 }

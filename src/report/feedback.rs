@@ -1,17 +1,28 @@
 //! `feedback/<student>.md`: what one student reads after a batch.
 //!
 //! A table of every exercise of the batch (passed, failed and why, not
-//! handed in), then for each submission its checks, the details of what
-//! failed and, when it failed, the exercise's hint; last, anything of the
-//! student's that was skipped and why (a misnamed folder costs points the
-//! student should hear about). Text that came from a submission is escaped
-//! or fenced so it cannot turn into markup.
+//! handed in), then for each submission its checks and, for what failed,
+//! what the terminal would have shown: the one-line reading of a compile
+//! error, what the detector saw, the student's own lines underlined, and
+//! once a category what happened, what to do and what to reread. The
+//! explanation is [`explain`](super::explain)'s and
+//! [`teach`](super::teach)'s, as in `grader check`. The exercise's hint
+//! comes last, when it fits the failure. Anything of the student's that
+//! was skipped, and why, closes the file (a misnamed folder costs points
+//! the student should hear about).
+//!
+//! Text that came from a submission is escaped or fenced
+//! ([`markdown`](super::markdown)), so it cannot turn into markup or act
+//! on a terminal that shows the file.
 
+use super::markdown::{code, fenced, text};
+use super::{explain, teach};
 use crate::batch::ClassResults;
-use crate::checks::Status;
-use crate::grade::ResultStatus;
+use crate::checks::{Category, CheckOutcome, Status};
+use crate::grade::{GradeResult, ResultStatus};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::Path;
 
 pub fn write(
     out: &mut impl Write,
@@ -35,6 +46,11 @@ pub fn write(
         };
         writeln!(out, "| {} | {verdict} | {score} |", e.id)?;
     }
+    let course: Vec<(&str, &str)> = class
+        .exercises
+        .iter()
+        .map(|e| (e.id.as_str(), e.lesson.as_str()))
+        .collect();
     for e in &class.exercises {
         let Some(r) = class.get(student, &e.id) else {
             continue;
@@ -69,15 +85,13 @@ pub fn write(
                 code(&c.message)
             )?;
         }
-        for c in r
-            .checks
-            .iter()
-            .filter(|c| c.status == Status::Fail && !c.details.trim().is_empty())
-        {
-            writeln!(out, "\nWhat {} saw:\n", code(&c.name))?;
-            fenced(out, c.details.trim_end())?;
+        for c in r.checks.iter().filter(|c| c.status == Status::Fail) {
+            failure(out, r, c)?;
         }
-        if r.status == ResultStatus::Fail {
+        for category in &r.categories {
+            lesson(out, (&e.id, &e.lesson), &course, *category)?;
+        }
+        if r.status == ResultStatus::Fail && explain::hint_applies(&r.categories) {
             // Hints are the course's own Markdown, shown as written.
             if let Some(hint) = hints.get(&e.id) {
                 writeln!(out, "\n**Hint.** {hint}")?;
@@ -98,7 +112,63 @@ pub fn write(
     Ok(())
 }
 
-fn verdict(r: &crate::grade::GradeResult) -> String {
+/// One failed check: the compile error's reading, what the detector saw,
+/// the student's lines.
+fn failure(out: &mut impl Write, r: &GradeResult, c: &CheckOutcome) -> io::Result<()> {
+    let leads = explain::lead_ins(c);
+    let details = c.details.trim_end();
+    let excerpt = r.excerpts.get(&c.name).map(|s| s.trim_end());
+    if leads.is_empty() && details.trim().is_empty() && excerpt.is_none_or(str::is_empty) {
+        return Ok(());
+    }
+    let cat = c.category.map(|c| format!(" ({c})")).unwrap_or_default();
+    writeln!(out, "\n### ✗ {}{cat}\n", text(&c.name))?;
+    for lead in &leads {
+        // The course's own words about rustc's error.
+        writeln!(out, "→ **{lead}**\n")?;
+    }
+    if !details.trim().is_empty() {
+        writeln!(out, "{}", fenced(details))?;
+    }
+    if let Some(excerpt) = excerpt.filter(|s| !s.is_empty()) {
+        writeln!(out, "\nWhere, in your code:\n\n{}", fenced(excerpt))?;
+    }
+    Ok(())
+}
+
+/// What a category means, what to do instead, what to reread.
+fn lesson(
+    out: &mut impl Write,
+    own: (&str, &str),
+    course: &[(&str, &str)],
+    category: Category,
+) -> io::Result<()> {
+    let l = teach::lesson(category);
+    writeln!(out, "\n### [{category}]\n")?;
+    writeln!(out, "**What happened:** {}\n", l.means)?;
+    writeln!(out, "**What to do:** {}\n", l.instead)?;
+    writeln!(
+        out,
+        "{}",
+        explain::reread(own, course.iter().copied(), category)
+    )
+}
+
+/// The underlined lines of every failed check of `result`, read from
+/// `submission` (by check name), for [`GradeResult::excerpts`].
+pub fn excerpts(result: &GradeResult, submission: &Path) -> BTreeMap<String, String> {
+    result
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .filter_map(|c| {
+            let shown = super::snippet::render(submission, &explain::places(c), false);
+            (!shown.is_empty()).then(|| (c.name.clone(), shown))
+        })
+        .collect()
+}
+
+fn verdict(r: &GradeResult) -> String {
     match r.status {
         ResultStatus::Pass => "passed".into(),
         ResultStatus::Error => "not graded (grader error)".into(),
@@ -107,88 +177,5 @@ fn verdict(r: &crate::grade::GradeResult) -> String {
             let cats: Vec<String> = r.categories.iter().map(|c| c.to_string()).collect();
             format!("failed: {}", cats.join(", "))
         }
-    }
-}
-
-/// Inline text: one line, markdown and HTML characters escaped.
-fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\n' | '\r' => out.push(' '),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A code span: shown literally, whatever it holds (a message may quote
-/// the student's output), on one line.
-fn code(s: &str) -> String {
-    let s: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let tick = "`".repeat(longest + 1);
-    let pad = if s.starts_with('`') || s.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{tick}{pad}{s}{pad}{tick}")
-}
-
-/// A fenced block longer than any run of backticks inside it.
-fn fenced(out: &mut impl Write, body: &str) -> io::Result<()> {
-    let mut longest = 0;
-    let mut run = 0;
-    for ch in body.chars() {
-        run = if ch == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest.max(2) + 1);
-    let body: String = body
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect();
-    writeln!(out, "{fence}text\n{body}\n{fence}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn markup_is_escaped() {
-        assert_eq!(text("a|b <i>*x*</i>"), "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt;");
-    }
-
-    #[test]
-    fn code_spans_hold_anything() {
-        assert_eq!(code("a"), "`a`");
-        assert_eq!(code("was `done`"), "`` was `done` ``");
-        assert_eq!(code("x\ny"), "`x y`");
-    }
-
-    #[test]
-    fn fences_outgrow_backticks() {
-        let mut v = Vec::new();
-        fenced(&mut v, "a ```` b").unwrap();
-        assert!(String::from_utf8(v).unwrap().starts_with("`````text\n"));
     }
 }

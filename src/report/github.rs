@@ -1,25 +1,54 @@
-//! GitHub Actions workflow commands for `check --format github`.
+//! GitHub Actions workflow commands, for `check --format github` and
+//! `handin --format github`.
 //!
-//! Each failing check becomes an `::error` annotation; when its message (or,
-//! failing that, its details, as rustc's `--> src/main.rs:3:5`) names a
-//! `file:line` of the submission, the annotation carries `file=` and
-//! `line=` so GitHub draws it on that line of the pull request. A check that
-//! could not run is a `::warning` (never a pass), a passing exercise a
-//! `::notice`. Everything is escaped as the runner expects (`%`, CR and LF
-//! in messages; also `:` and `,` in properties), so no text a student's
-//! program printed can start a workflow command of its own.
+//! Each failing check becomes an `::error` annotation. Its place is the
+//! first of the check's `locations` (the line rustc, the scanner, the trace
+//! or the model checker named), never a place parsed back out of a message;
+//! the path is relative to the repository root (the git top level of the
+//! submission, else the course root), which is what GitHub resolves
+//! `file=` against. A check that was not run lost its points: an `::error`
+//! that says why. After the annotations come the two notices GitHub
+//! Classroom's reporter writes and reads, `Points X/Y` and its JSON twin.
+//!
+//! Workflow commands are one line each: `%`, CR and LF in a message are
+//! percent-encoded (also `:` and `,` in properties), so text a student's
+//! program printed, `::` and all, can never start a command of its own;
+//! control characters are first shown escaped ([`safe`](super::safe)), so
+//! it cannot colour or rewrite the log either.
 
-use crate::checks::Status;
+use super::safe;
+use crate::checks::{CheckOutcome, SourceRef, Status};
 use crate::grade::{GradeResult, ResultStatus};
-use regex::Regex;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// How much of a failure's details goes into one annotation.
 const MAX_DETAILS: usize = 4000;
 
-pub fn write(out: &mut impl Write, result: &GradeResult, submission: &Path) -> io::Result<()> {
+/// The root that `file=` paths are relative to: the git top level holding
+/// `submission`, else `course_root`.
+pub fn repo_root(submission: &Path, course_root: &Path) -> PathBuf {
+    let top = std::process::Command::new("git")
+        .arg("-C")
+        .arg(submission)
+        .args(["rev-parse", "--show-toplevel"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim_end_matches('\n')))
+        .filter(|p| p.is_dir());
+    top.unwrap_or_else(|| course_root.to_path_buf())
+}
+
+/// The annotations of one graded submission, then a one-line summary.
+pub fn annotate(
+    out: &mut impl Write,
+    result: &GradeResult,
+    submission: &Path,
+    root: &Path,
+) -> io::Result<()> {
     let id = &result.exercise;
     if result.status == ResultStatus::Error {
         let why = result
@@ -33,14 +62,14 @@ pub fn write(out: &mut impl Write, result: &GradeResult, submission: &Path) -> i
             prop(&format!("{id}: could not grade")),
             data(why)
         )?;
-        return Ok(());
+        return writeln!(out, "{id}: could not be graded");
     }
     for c in &result.checks {
         match c.status {
             Status::Pass => {}
             Status::Skip => writeln!(
                 out,
-                "::warning title={}::{}",
+                "::error title={}::{}",
                 prop(&format!("{id}: {} not run", c.name)),
                 data(&c.message)
             )?,
@@ -50,70 +79,84 @@ pub fn write(out: &mut impl Write, result: &GradeResult, submission: &Path) -> i
                     .map(|c| c.to_string())
                     .unwrap_or_else(|| "fail".into());
                 let title = prop(&format!("{id}: {} [{cat}]", c.name));
-                let mut text = c.message.clone();
-                if !c.details.trim().is_empty() {
-                    let details: String = c.details.trim_end().chars().take(MAX_DETAILS).collect();
-                    text.push_str("\n\n");
-                    text.push_str(&details);
-                }
-                let place = location(&c.message).or_else(|| location(&c.details));
-                match place {
-                    Some((file, line)) => {
-                        let file = shown_path(&submission.join(file));
-                        writeln!(
-                            out,
-                            "::error file={},line={line},title={title}::{}",
-                            prop(&file.to_string_lossy()),
-                            data(&text)
-                        )?
-                    }
+                let text = body(c);
+                match place(c, submission, root) {
+                    Some((file, line)) => writeln!(
+                        out,
+                        "::error file={},line={line},title={title}::{}",
+                        prop(&file),
+                        data(&text)
+                    )?,
                     None => writeln!(out, "::error title={title}::{}", data(&text))?,
                 }
             }
         }
     }
-    let summary = format!(
-        "{} {}/{}",
-        match result.status {
-            ResultStatus::Pass => "passed",
-            _ => "failed",
-        },
-        result.score,
-        result.max_score
-    );
-    if result.status == ResultStatus::Pass {
-        writeln!(out, "::notice title={}::{}", prop(id), data(&summary))?;
-    }
-    writeln!(out, "{id}: {summary}")
+    let verdict = match result.status {
+        ResultStatus::Pass => "passed",
+        _ => "failed",
+    };
+    writeln!(out, "{id}: {verdict} {}/{}", result.score, result.max_score)
 }
 
-/// The first `src/...rs:LINE` in a text.
-fn location(text: &str) -> Option<(String, u32)> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"(?:^|[\s(`'])((?:\./)?src/[A-Za-z0-9_./-]+\.rs):(\d+)").expect("a valid regex")
-    });
-    let caps = re.captures(text)?;
-    let file = caps[1].trim_start_matches("./").to_string();
-    if file.split('/').any(|p| p == "..") {
-        return None;
-    }
-    Some((file, caps[2].parse().ok()?))
+/// The notices GitHub Classroom's reporter writes, from which the
+/// classroom takes the points.
+pub fn points(out: &mut impl Write, score: u32, max: u32) -> io::Result<()> {
+    writeln!(
+        out,
+        "::notice title=Autograding complete::Points {score}/{max}"
+    )?;
+    writeln!(
+        out,
+        "::notice title=Autograding report::{}",
+        data(&serde_json::json!({"totalPoints": score, "maxPoints": max}).to_string())
+    )
 }
 
-/// A path as the workflow sees it: relative to the working folder (the
-/// checkout) when it lies inside it.
-fn shown_path(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    match std::env::current_dir() {
-        Ok(cwd) => abs.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(abs),
-        Err(_) => abs,
+/// A `::warning` with this title and text.
+pub fn warning(out: &mut impl Write, title: &str, text: &str) -> io::Result<()> {
+    writeln!(out, "::warning title={}::{}", prop(title), data(text))
+}
+
+fn body(c: &CheckOutcome) -> String {
+    let mut text = c.message.clone();
+    if !c.details.trim().is_empty() {
+        let details: String = c.details.trim_end().chars().take(MAX_DETAILS).collect();
+        text.push_str("\n\n");
+        text.push_str(&details);
     }
+    text
+}
+
+/// The first location of `c` that names a file of the submission, as a
+/// path from `root` and a line.
+fn place(c: &CheckOutcome, submission: &Path, root: &Path) -> Option<(String, usize)> {
+    let root = root.canonicalize().ok()?;
+    c.locations.iter().find_map(|loc: &SourceRef| {
+        if loc.line == 0 {
+            return None;
+        }
+        // A detector may name a file by its name under `src/` alone.
+        let file = [PathBuf::from(&loc.file), Path::new("src").join(&loc.file)]
+            .into_iter()
+            .filter(|rel| rel.is_relative())
+            .map(|rel| submission.join(rel))
+            .find(|p| p.is_file())?
+            .canonicalize()
+            .ok()?;
+        let rel = file.strip_prefix(&root).ok()?;
+        let rel: Vec<String> = rel
+            .components()
+            .map(|p| p.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some((rel.join("/"), loc.line))
+    })
 }
 
 /// A workflow command's message.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    safe::text(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -126,24 +169,30 @@ fn prop(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_locations() {
-        assert_eq!(
-            location("`unsafe` is not allowed (src/main.rs:3)"),
-            Some(("src/main.rs".into(), 3))
-        );
-        assert_eq!(
-            location("  --> src/lib.rs:12:5"),
-            Some(("src/lib.rs".into(), 12))
-        );
-        assert_eq!(location("no place here"), None);
-        assert_eq!(location("(src/../../etc/x.rs:1)"), None);
-    }
+    use crate::checks::Category;
 
     #[test]
     fn escapes_commands() {
         assert_eq!(data("50%\n::error::x"), "50%25%0A::error::x");
+        assert_eq!(data("a\x1b[31mb\r"), "a\\x1b[31mb\\r");
         assert_eq!(prop("a: b, c"), "a%3A b%2C c");
+    }
+
+    #[test]
+    fn the_place_is_the_first_location_from_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let sub = root.path().join("exercises/05-x");
+        std::fs::create_dir_all(sub.join("src")).unwrap();
+        std::fs::write(sub.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+        let c = CheckOutcome::fail("model", 5, Category::DataRace, "lost (src/main.rs:9)")
+            .at("gone.rs", 3, "")
+            .at("lib.rs", 1, "thread 1 reads here");
+        assert_eq!(
+            place(&c, &sub, root.path()),
+            Some(("exercises/05-x/src/lib.rs".to_string(), 1))
+        );
+        // Nothing is parsed out of the message.
+        let bare = CheckOutcome::fail("model", 5, Category::DataRace, "at src/lib.rs:1");
+        assert_eq!(place(&bare, &sub, root.path()), None);
     }
 }

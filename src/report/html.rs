@@ -9,8 +9,13 @@
 //! It shows: the totals of the run; the distribution of the students' total
 //! scores; per exercise, how many passed and how often each failure category
 //! occurred ("38% of the class relied on sleep in 02-hello-thread"), the view
-//! that says what to teach again; every student's scores; the skip list.
+//! that says what to teach again, each figure with its denominator ("2 of
+//! 3 students who handed in 05-shared-counter"); who needs help; every
+//! student's scores, each row linking to that student's feedback further
+//! down the page; the skip list. Students who handed in nothing are
+//! counted apart, never as a score of 0.
 
+use super::html_students::{self, esc};
 use crate::batch::ClassResults;
 use crate::checks::Category;
 use crate::grade::ResultStatus;
@@ -77,6 +82,11 @@ td.heat { text-align: center; }
 .pass { color: var(--pass); } .fail { color: var(--fail); } .error { color: var(--err); }
 .none { color: var(--muted); }
 ul.findings li { margin: .2rem 0; }
+.help .card { flex: 1; min-width: 14rem; } .help ol, .help ul { margin: .3rem 0; padding-left: 1.3rem; }
+section.student { border-top: 1px solid var(--line); margin-top: 1.4rem; }
+section.student:target { outline: 2px solid var(--bar); outline-offset: 6px; }
+section.student pre { background: var(--none); padding: .5rem; overflow-x: auto; font-size: .85rem; }
+ul.checks { list-style: none; padding-left: .5rem; }
 "#;
 
 pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
@@ -108,16 +118,29 @@ pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
         .iter()
         .map(|&t| percent(t as usize, max_total as usize))
         .collect();
+    // The scores of those who handed in something; the others apart.
+    let active: Vec<bool> = class
+        .students
+        .iter()
+        .map(|s| html_students::handed_in(class, s))
+        .collect();
+    let nothing = active.iter().filter(|a| !**a).count();
+    let active_pcts: Vec<usize> = pcts
+        .iter()
+        .zip(&active)
+        .filter(|(_, a)| **a)
+        .map(|(p, _)| *p)
+        .collect();
     let graded: usize = stats.values().map(|s| s.graded).sum();
     let passed: usize = stats.values().map(|s| s.passed).sum();
     let errors: usize = stats.values().map(|s| s.errors).sum();
-    let mean = if pcts.is_empty() {
+    let mean = if active_pcts.is_empty() {
         0
     } else {
-        (pcts.iter().sum::<usize>() * 2 + pcts.len()) / (2 * pcts.len())
+        (active_pcts.iter().sum::<usize>() * 2 + active_pcts.len()) / (2 * active_pcts.len())
     };
     let median = {
-        let mut v = pcts.clone();
+        let mut v = active_pcts.clone();
         v.sort();
         match v.len() {
             0 => 0,
@@ -164,27 +187,46 @@ pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
         "students",
         class.students.len().to_string(),
     )?;
+    card(
+        out,
+        "nothing",
+        "handed in nothing",
+        format!("{nothing} of {}", class.students.len()),
+    )?;
     card(out, "submissions", "submissions graded", graded.to_string())?;
     card(
         out,
         "passed",
-        "passed",
-        format!("{passed} ({}%)", percent(passed, graded)),
+        "submissions passed",
+        format!("{passed} of {graded} ({}%)", percent(passed, graded)),
     )?;
-    card(out, "mean", "mean total", format!("{mean}%"))?;
-    card(out, "median", "median total", format!("{median}%"))?;
+    let of_active = format!("of the {} who handed in something", active_pcts.len());
+    card(
+        out,
+        "mean",
+        &format!("mean total, {of_active}"),
+        format!("{mean}%"),
+    )?;
+    card(
+        out,
+        "median",
+        &format!("median total, {of_active}"),
+        format!("{median}%"),
+    )?;
     card(out, "errors", "grader errors", errors.to_string())?;
     card(out, "skipped", "skipped", class.skipped.len().to_string())?;
     writeln!(out, "</div>")?;
+    html_students::needs_help(out, class)?;
 
     // Score distribution: 0–9 %, ..., 90–99 %, and 100 % on its own.
     writeln!(out, r#"<h2 id="distribution">Score distribution</h2>"#)?;
     writeln!(
         out,
-        r#"<p class="muted">Students by total score, as a share of the maximum {max_total}.</p>"#
+        r#"<p class="muted">The {} students who handed in something, by total score as a share of the maximum {max_total}; the {nothing} who handed in nothing are the last column.</p>"#,
+        active_pcts.len()
     )?;
     let mut buckets = [0usize; 11];
-    for (&t, &p) in totals.iter().zip(&pcts) {
+    for ((&t, &p), _) in totals.iter().zip(&pcts).zip(&active).filter(|(_, a)| **a) {
         // The full-marks bucket is for full marks only, not for 99.5 % rounded.
         let b = if t == max_total && max_total > 0 {
             10
@@ -208,6 +250,13 @@ pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
         writeln!(
             out,
             r#"<div class="col" data-bucket="{label}" data-count="{n}"><span class="count">{n}</span><div class="bar" style="height:{h}px"></div><span class="label">{label}</span></div>"#
+        )?;
+    }
+    {
+        let h = nothing * 150 / tallest.max(nothing).max(1);
+        writeln!(
+            out,
+            r#"<div class="col nothing" data-bucket="nothing" data-count="{nothing}"><span class="count">{nothing}</span><div class="bar" style="height:{h}px;background:var(--none)"></div><span class="label">handed in nothing</span></div>"#
         )?;
     }
     writeln!(out, "</div>")?;
@@ -268,9 +317,9 @@ pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
         for (p, n, of, id, c) in &findings {
             writeln!(
                 out,
-                "<li><strong>{p}%</strong> of the class {} in {} ({n} of {of} submissions)</li>",
+                "<li><strong>{p}%</strong> of the students who handed in {id} {} ({n} of {of} students)</li>",
                 phrase(*c),
-                esc(id)
+                id = esc(id)
             )?;
         }
         writeln!(out, "</ul>")?;
@@ -284,7 +333,12 @@ pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
     }
     writeln!(out, r#"<th class="num">total</th></tr></thead><tbody>"#)?;
     for (i, student) in class.students.iter().enumerate() {
-        write!(out, r#"<tr data-student="{0}"><th>{0}</th>"#, esc(student))?;
+        write!(
+            out,
+            r##"<tr data-student="{0}"><th><a href="#{1}">{0}</a></th>"##,
+            esc(student),
+            html_students::anchor(i)
+        )?;
         for e in &class.exercises {
             match class.get(student, &e.id) {
                 None => write!(out, r#"<td class="num none" title="not handed in">–</td>"#)?,
@@ -308,11 +362,15 @@ pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
                 }
             }
         }
-        writeln!(
-            out,
-            r#"<td class="num"><strong>{}</strong> ({}%)</td></tr>"#,
-            totals[i], pcts[i]
-        )?;
+        if active[i] {
+            writeln!(
+                out,
+                r#"<td class="num"><strong>{}</strong> ({}%)</td></tr>"#,
+                totals[i], pcts[i]
+            )?;
+        } else {
+            writeln!(out, r#"<td class="num none">nothing handed in</td></tr>"#)?;
+        }
     }
     writeln!(out, "</tbody></table>")?;
 
@@ -334,26 +392,12 @@ pub fn write(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
         }
         writeln!(out, "</tbody></table>")?;
     }
+    html_students::sections(out, class)?;
     writeln!(
         out,
         r#"<p class="muted">Details per submission: results.json, junit.xml and feedback/&lt;student&gt;.md beside this page.</p>"#
     )?;
     writeln!(out, "</body></html>")
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! [`snippet`](super::snippet); this module only lays them out. It reads
 //! the submission's files for the snippets and nothing else.
 
-use super::{Style, snippet, teach};
+use super::{Style, explain, safe, snippet, teach};
 use crate::checks::{Category, CheckOutcome, Status};
 use crate::grade::{GradeResult, ResultStatus};
 use crate::spec::ExerciseSpec;
@@ -65,7 +65,8 @@ pub fn write(
         writeln!(
             out,
             "  {mark} {:<width$}  {points}  {category}{}",
-            c.name, c.message
+            c.name,
+            safe::one_line(&c.message)
         )?;
     }
     let failed: Vec<&CheckOutcome> = result
@@ -101,7 +102,7 @@ pub fn write(
         write!(out, "  ({})", cats.join(", "))?;
     }
     writeln!(out)?;
-    if result.status == ResultStatus::Fail {
+    if result.status == ResultStatus::Fail && explain::hint_applies(&result.categories) {
         writeln!(
             out,
             "{}",
@@ -117,20 +118,9 @@ pub fn write(
 /// One failed check: lead-ins, details, the student's lines; nothing at
 /// all when there is nothing to add to its line above.
 fn failure(out: &mut impl Write, page: &Page, c: &CheckOutcome, style: Style) -> io::Result<()> {
-    let leads = match c.category {
-        Some(Category::CompileError) => teach::compile_lead_ins(&c.details),
-        _ => Vec::new(),
-    };
-    // rustc's own report already shows its lines; show only the places it
-    // did not.
-    let places: Vec<_> = c
-        .locations
-        .iter()
-        .filter(|l| !c.details.contains(&format!("--> {}:{}:", l.file, l.line)))
-        .cloned()
-        .collect();
-    let snippet = snippet::render(page.submission, &places, style.color);
-    let details = c.details.trim_end();
+    let leads = explain::lead_ins(c);
+    let snippet = snippet::render(page.submission, &explain::places(c), style.color);
+    let details = safe::text(c.details.trim_end());
     if leads.is_empty() && details.trim().is_empty() && snippet.is_empty() {
         return Ok(());
     }
@@ -180,35 +170,14 @@ fn lesson(out: &mut impl Write, page: &Page, category: Category, style: Style) -
             }
         }
     }
-    writeln!(out, "  {}", style.dim(&reread(page, lesson.part)))
-}
-
-/// "Reread …": the lesson part and the README that teaches it.
-fn reread(page: &Page, part: Option<&str>) -> String {
-    let own = || format!("Reread: the task, in exercises/{}/README.md", page.spec.id);
-    let Some(part) = part else {
-        return own();
-    };
-    let teaches = |s: &&ExerciseSpec| s.lesson.to_lowercase().contains(part);
-    let named = capitalized(part);
-    if teaches(&page.spec) {
-        return format!(
-            "Reread: \"{named}\", in exercises/{}/README.md",
-            page.spec.id
-        );
-    }
-    match page.course.iter().find(teaches) {
-        Some(s) => format!("Reread: \"{named}\", in exercises/{}/README.md", s.id),
-        None => format!("Reread the lesson part \"{named}\"."),
-    }
-}
-
-fn capitalized(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(f) => f.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    let reread = explain::reread(
+        (&page.spec.id, &page.spec.lesson),
+        page.course
+            .iter()
+            .map(|s| (s.id.as_str(), s.lesson.as_str())),
+        category,
+    );
+    writeln!(out, "  {}", style.dim(&reread))
 }
 
 /// Word-wraps `text` to [`WIDTH`]: the first line starts with `first`, the

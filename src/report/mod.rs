@@ -4,14 +4,18 @@
 //! failures. Colour only on a terminal, never with `NO_COLOR`.
 
 pub mod csv;
+pub mod explain;
 pub mod feedback;
 pub mod github;
 pub mod gradescope;
 pub mod html;
+pub mod html_students;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod list;
+pub mod markdown;
+pub mod safe;
 pub mod snippet;
 pub mod teach;
 

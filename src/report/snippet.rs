@@ -82,8 +82,10 @@ fn read(root: &Path, file: &str) -> Option<String> {
         return None;
     }
     let text = std::fs::read_to_string(root.join(rel)).ok()?;
-    // rustc counts lines after `\r\n` → `\n`; so do the spans below.
-    Some(text.replace("\r\n", "\n"))
+    // rustc counts lines after `\r\n` → `\n`; so do the spans below. A
+    // source may hold an escape sequence in a string literal: shown, not
+    // obeyed.
+    Some(super::safe::text(&text.replace("\r\n", "\n")).into_owned())
 }
 
 /// The byte range of line `line` (1-based) without its indentation and

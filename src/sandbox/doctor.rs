@@ -305,6 +305,7 @@ pub fn run_one(out: &mut impl Write, args: &RunArgs) -> io::Result<u8> {
         file_bytes: args.file_bytes,
         memory_mb: args.memory_mb,
         tasks: args.tasks,
+        ..Default::default()
     });
     limits.memory_bytes = args.memory_mb << 20;
     let mut req = Request::new(&args.command[0], &args.cwd, limits);

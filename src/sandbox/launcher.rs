@@ -83,6 +83,10 @@ pub struct Plan {
     /// The grader's pid: the launcher's parent, checked after each change of
     /// credentials (the parent-death signal is reset by them).
     pub parent: i32,
+    /// The program's stdin: a pipe holding these bytes, then its end
+    /// (`None`: `/dev/null`). At most [`crate::run::STDIN_MAX`] bytes.
+    #[serde(default)]
+    pub stdin: Option<Vec<u8>>,
 }
 
 /// Limits set in the program's process.
@@ -506,6 +510,7 @@ struct Exec {
     make_userns: bool,
     uid: Option<u32>,
     launcher: i32,
+    stdin: Option<Vec<u8>>,
 }
 
 fn cstring(bytes: &[u8]) -> Result<CString, String> {
@@ -542,6 +547,7 @@ impl Exec {
             make_userns,
             uid: plan.uid,
             launcher: std::process::id() as i32,
+            stdin: plan.stdin.clone(),
         })
     }
 
@@ -585,6 +591,13 @@ impl Exec {
             if libc::chdir(self.cwd.as_ptr()) != 0 {
                 self.fail(errno().raw_os_error().unwrap_or(libc::ENOENT));
             }
+        }
+        if let Some(bytes) = &self.stdin
+            && let Err(e) = stdin_pipe(bytes)
+        {
+            send(&Message::SetupFailed(e));
+            // SAFETY: leaving the child without the parent's destructors.
+            unsafe { libc::_exit(SETUP_FAILED) };
         }
         report.set(Mechanism::Rlimits, true, self.set_rlimits(own_userns));
         // SAFETY: geteuid has no preconditions.
@@ -669,6 +682,35 @@ impl Exec {
             tasks
         )
     }
+}
+
+/// Makes stdin a pipe that holds `bytes` and then ends: the program reads
+/// them once, and nothing is left to read (no file, no argument, no
+/// variable). Written before `exec`, so it must fit in the pipe at once.
+fn stdin_pipe(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() > crate::run::STDIN_MAX {
+        return Err(format!(
+            "{} bytes for stdin, more than a pipe holds at once",
+            bytes.len()
+        ));
+    }
+    let mut fds = [0; 2];
+    // SAFETY: plain syscalls on descriptors this function creates; `bytes`
+    // is a live slice for the duration of the write.
+    unsafe {
+        check(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), "pipe2")?;
+        let n = libc::write(fds[1], bytes.as_ptr().cast(), bytes.len());
+        libc::close(fds[1]);
+        if n != bytes.len() as isize {
+            libc::close(fds[0]);
+            return Err(format!("cannot fill the stdin pipe: {}", errno()));
+        }
+        // dup2 clears close-on-exec on the copy: stdin survives `exec`.
+        let r = libc::dup2(fds[0], 0);
+        libc::close(fds[0]);
+        check(r, "dup2 onto stdin")?;
+    }
+    Ok(())
 }
 
 fn set(resource: crate::run::Resource, soft: u64, hard: u64) {

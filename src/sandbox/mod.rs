@@ -239,6 +239,20 @@ impl Selection {
 /// System folders a program may read and execute from: the dynamic loader,
 /// shared libraries, the C toolchain the linker needs. `/etc` is not among
 /// them (it holds secrets such as `/etc/shadow`); only the loader's cache is.
+///
+/// Nor is `/proc` as a whole: only the machine-wide files below. A run may
+/// not open `/proc/self/*` or `/proc/<pid>/*` (nor `/dev/fd`, `/dev/stdin`,
+/// links into them): its own memory, descriptors, environment and command
+/// line are out of reach through the file system (issue 10: a harness's key
+/// is read from stdin and kept in memory; a perturbed run must look like a
+/// normal one). What the runtimes read there and do without, measured with
+/// strace: Rust's `std` and glibc read `/proc/self/maps` for the main
+/// thread's stack bounds (without it, a stack overflow is a plain SIGSEGV
+/// rather than std's message; the verdict is `crash` either way);
+/// `available_parallelism` reads `/proc/self/cgroup` and falls back to the
+/// CPU affinity; rustc reads `/proc/self/statm` for its own statistics and
+/// runs its compiler on a thread whose stack glibc knows without the maps.
+/// Landlock limits `open`, not `readlink`: `/proc/self/exe` still resolves.
 pub const SYSTEM_READ: &[&str] = &[
     "/usr",
     "/lib",
@@ -251,8 +265,14 @@ pub const SYSTEM_READ: &[&str] = &[
     "/etc/ld.so.conf",
     "/etc/ld.so.conf.d",
     "/etc/alternatives",
-    "/proc",
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/filesystems",
+    "/proc/sys/vm/overcommit_memory",
+    "/proc/sys/kernel/osrelease",
     "/sys/devices/system/cpu",
+    "/sys/kernel/mm/transparent_hugepage",
     "/sys/fs/cgroup",
     "/dev/urandom",
     "/dev/random",

@@ -39,7 +39,7 @@ pub mod hint {
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
         if !$cond {
-            $crate::model::assertion_failed(&format!($($msg)+));
+            $crate::model::assertion_failed(&::std::format!($($msg)+));
         }
     };
 }

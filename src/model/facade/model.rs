@@ -1,11 +1,15 @@
 //! The runtime of a model harness: runs one scenario under `loom`, counts
 //! the iterations, and reports the outcome on stderr as protocol lines that
-//! the grader parses (`<tag>done\t<iterations>` or `<tag>fail\t...` followed
-//! by the trace of the failing iteration).
+//! the grader parses (`<tag>done\t<iterations>\t<mac>` or `<tag>fail\t...`
+//! followed by the trace of the failing iteration).
 //!
-//! The tag is a nonce the grader writes to a file that this runtime reads
-//! and deletes before any student code runs, so a submission cannot print a
-//! verdict of its own. The runtime sets every loom option itself (the
+//! Before any student code runs, [`main`] reads the run's key from stdin
+//! (`grader_seal`): the tag of every protocol line derives from it, and the
+//! `done` line carries a MAC under it, written by this runtime's own last
+//! step. A submission can neither print a tagged line nor a valid `done`;
+//! one that exits early (`process::exit(0)` in the middle of an iteration)
+//! never gets that far, and calling [`main`] again from student code ends
+//! the run as a failure. The runtime sets every loom option itself (the
 //! environment is ignored): no duration or permutation cut-off, which would
 //! end an exploration early and look like a pass.
 
@@ -21,6 +25,10 @@ use std::time::{Duration, Instant};
 pub const EXIT_FAILED: i32 = 3;
 
 static TAG: OnceLock<String> = OnceLock::new();
+static KEY: OnceLock<grader_seal::Key> = OnceLock::new();
+/// Set by the first call of [`main`]: a second call (student code naming
+/// the harness) cannot start an exploration of its own.
+static ENTERED: AtomicBool = AtomicBool::new(false);
 
 /// How long the harness keeps exploring after a first failed assertion
 /// when no iteration has passed yet, to tell "wrong in every interleaving"
@@ -35,7 +43,7 @@ static PASSED: AtomicUsize = AtomicUsize::new(0);
 static FAILED: AtomicUsize = AtomicUsize::new(0);
 
 fn tag() -> &'static str {
-    TAG.get().map(String::as_str).unwrap_or("@@grader ")
+    TAG.get().map(String::as_str).unwrap_or("@@untagged ")
 }
 
 fn render(kind: &str, message: &str, loc: Option<&Location<'_>>) -> String {
@@ -116,19 +124,29 @@ fn classify(message: &str, file: &str) -> &'static str {
 }
 
 /// Runs `name` from `scenarios` as the command line says:
-/// `harness <scenario> <tag-file>`. `LOOM_MAX_PREEMPTIONS` bounds the
-/// preemptions per interleaving; `LOOM_LOCATION` is forced on.
+/// `harness <scenario>`, with the run's key on stdin. `LOOM_MAX_PREEMPTIONS`
+/// bounds the preemptions per interleaving; `LOOM_LOCATION` is forced on.
 pub fn main(scenarios: &[(&str, fn())]) {
+    if ENTERED.swap(true, Ordering::SeqCst) {
+        // Student code called the harness: no report, a failed run.
+        std::process::exit(EXIT_FAILED);
+    }
+    // First thing, before any student code: the key, read to the end of
+    // the pipe (nothing is left for anyone else to read).
+    let Some(key) = grader_seal::read_key() else {
+        eprintln!("harness: no key on stdin");
+        std::process::exit(2);
+    };
+    let _ = TAG.set(format!("@@{} ", grader_seal::tag(&key)));
+    let _ = KEY.set(key);
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 3 {
-        eprintln!("usage: harness <scenario> <tag-file>");
+    if args.len() != 2 {
+        eprintln!("usage: harness <scenario>");
         std::process::exit(2);
     }
-    let nonce = std::fs::read_to_string(&args[2]).unwrap_or_default();
-    let _ = std::fs::remove_file(&args[2]);
-    let _ = TAG.set(format!("@@{} ", nonce.trim()));
-    let Some(&(_, scenario)) = scenarios.iter().find(|(n, _)| *n == args[1]) else {
-        eprintln!("no scenario named {}", args[1]);
+    let name = args[1].clone();
+    let Some(&(_, scenario)) = scenarios.iter().find(|(n, _)| *n == name) else {
+        eprintln!("no scenario named {name}");
         std::process::exit(2);
     };
 
@@ -182,9 +200,14 @@ pub fn main(scenarios: &[(&str, fn())]) {
     });
     // Every interleaving explored failed (or none did).
     emit_first_failure("");
-    let n = iterations.load(Ordering::Relaxed);
+    // The last step: the claim, sealed under the run's key.
+    let n = iterations.load(Ordering::Relaxed).to_string();
+    let Some(key) = KEY.get() else {
+        std::process::exit(EXIT_FAILED);
+    };
+    let mac = grader_seal::seal(key, &["model", &name, &n, "pass"]);
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "\n{}done\t{n}", tag());
+    let _ = writeln!(err, "\n{}done\t{n}\t{mac}", tag());
     let _ = err.flush();
     std::process::exit(0);
 }
