@@ -1,4 +1,4 @@
-//! Build script: compiles the timing-perturbation shim (`src/shim/perturb.c`)
+//! Build script: compiles the timing-perturbation shim (`src/shim/*.c`)
 //! into `$OUT_DIR/libgrader_perturb.so`, which `src/perturb.rs` embeds with
 //! `include_bytes!`. The shim is part of the grader binary, so
 //! `cargo install --path .` gives a working grader with no extra install step.
@@ -15,10 +15,13 @@
 use std::env;
 use std::path::PathBuf;
 
-const SOURCE: &str = "src/shim/perturb.c";
+const SOURCES: [&str; 3] = ["src/shim/perturb.c", "src/shim/vtime.c", "src/shim/sched.c"];
+const HEADER: &str = "src/shim/shim.h";
 
 fn main() {
-    println!("cargo::rerun-if-changed={SOURCE}");
+    for source in SOURCES.iter().chain([&HEADER]) {
+        println!("cargo::rerun-if-changed={source}");
+    }
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rustc-check-cfg=cfg(grader_no_shim)");
     record_sysroot();
@@ -42,7 +45,7 @@ fn main() {
     command
         .args(["-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-o"])
         .arg(&output)
-        .arg(SOURCE)
+        .args(SOURCES)
         .args(["-ldl", "-lpthread"]);
 
     let result = command.output().unwrap_or_else(|error| {

@@ -202,7 +202,6 @@ pub struct Context<'a> {
     pub model: &'a crate::model::ModelContext<'a>,
     baseline: Option<Observed>,
     perturbed: Option<Vec<Observed>>,
-    runs: usize,
 }
 
 /// The timing shim, written to the cache once per process; `None` where the
@@ -213,36 +212,42 @@ fn shim(cache: &Path) -> Option<PathBuf> {
 }
 
 impl Context<'_> {
-    fn observe(&self, profile: Option<&Profile>, n: usize) -> Result<Observed, GradeError> {
+    /// One run of the program: normal (`profile` is `None`) or perturbed.
+    /// Every run gets the same environment, argv and descriptors; only the
+    /// shim's configuration, read and closed before `main`, differs.
+    fn observe(&self, profile: Option<&Profile>) -> Result<Observed, GradeError> {
         let exe = self
             .exe
             .expect("checks that run the program have a program");
         let mut req = run::Request::new(exe, self.workdir, self.limits.clone())
             .env("HOME", self.workdir.as_os_str());
-        let shim = shim(self.cache);
-        // One folder a run: the sandbox may hand it to the run's own user.
-        let traces = self.sources.dir.join("trace").join(n.to_string());
-        let log = traces.join("trace.log");
-        if let Some(shim) = &shim {
-            std::fs::create_dir_all(&traces).map_err(|source| GradeError::Scratch {
-                path: traces.clone(),
-                source,
-            })?;
-            // The sandbox lets the program write only where it is told to.
-            req = req.write(&traces);
-            let env = match profile {
-                Some(p) => p.env(shim, &log),
-                None => perturb::trace_only_env(shim, &log),
-            };
-            for (k, v) in env {
-                req = req.env(k, v);
+        #[cfg(target_os = "linux")]
+        let channel = match shim(self.cache) {
+            Some(shim) => {
+                // Half the file-size limit: the trace is a file of the
+                // program's, and must never be what stops it.
+                let log_max = (self.limits.file_bytes / 2).clamp(64 << 10, 8 << 20);
+                let channel = perturb::channel::Channel::new(&perturb::config(profile, log_max))
+                    .map_err(|source| GradeError::Scratch {
+                        path: PathBuf::from("(trace pipe)"),
+                        source,
+                    })?;
+                req = req.env("LD_PRELOAD", shim.as_os_str());
+                for (fd, at) in channel.fds() {
+                    req = req.inherit(fd, at);
+                }
+                req = req.collect(channel.trace_socket());
+                Some(channel)
             }
-        }
-        let outcome = run::run(&req)?;
-        let trace = match shim {
-            Some(_) => Trace::read(&log).ok().filter(|t| t.loaded_into(exe)),
             None => None,
         };
+        let outcome = run::run(&req)?;
+        #[cfg(target_os = "linux")]
+        let trace = channel
+            .map(|_| Trace::parse(&outcome.collected))
+            .filter(|t| t.loaded_into(exe));
+        #[cfg(not(target_os = "linux"))]
+        let trace = None;
         Ok(Observed {
             outcome,
             trace,
@@ -254,31 +259,28 @@ impl Context<'_> {
     /// that need it.
     pub fn baseline(&mut self) -> Result<&Observed, GradeError> {
         if self.baseline.is_none() {
-            self.runs += 1;
-            self.baseline = Some(self.observe(None, self.runs)?);
+            self.baseline = Some(self.observe(None)?);
         }
         Ok(self.baseline.as_ref().expect("set above"))
     }
 
     /// The program run under each profile, and the normal run if it has not
-    /// run yet, all side by side: a correct program's perturbed run is
-    /// mostly waiting (a start delay, fast-forwarded sleeps), so together
-    /// they cost about the wall time of one. The normal run beside them is
-    /// still at normal timing: CPU load alone never changed a verdict in the
-    /// measurements (research/perturb.md, 2 CPU hogs).
+    /// run yet, all side by side: a correct program's perturbed run costs
+    /// about what its normal run does (its sleeps are skipped, its threads
+    /// wait only for each other), so together they cost little more than
+    /// one on two cores. The normal run beside them is still at normal
+    /// timing: CPU load alone never changed a verdict in the measurements
+    /// (research/perturb.md, 2 CPU hogs).
     pub fn perturbed(&mut self, profiles: &[Profile]) -> Result<&[Observed], GradeError> {
         if self.perturbed.is_none() {
-            let first = self.runs + 1;
-            self.runs += profiles.len() + 1;
             let with_baseline = self.baseline.is_none();
             let this = &*self;
             let (baseline, runs) = std::thread::scope(|scope| {
                 let handles: Vec<_> = profiles
                     .iter()
-                    .enumerate()
-                    .map(|(i, p)| scope.spawn(move || this.observe(Some(p), first + i)))
+                    .map(|p| scope.spawn(move || this.observe(Some(p))))
                     .collect();
-                let baseline = with_baseline.then(|| this.observe(None, first + profiles.len()));
+                let baseline = with_baseline.then(|| this.observe(None));
                 let runs: Vec<Result<Observed, GradeError>> = handles
                     .into_iter()
                     .map(|h| h.join().expect("a run does not panic"))
@@ -380,11 +382,43 @@ impl Grader {
             return Ok(BuildStage::Failed(failed));
         }
         let opts = compile_options(spec);
-        Ok(build_stage_of(compile::build(
-            self.toolchain,
+        Ok(build_stage_of(self.compile(
+            spec,
             sources,
             &opts.options(),
         )?))
+    }
+
+    /// The compile, or its files from the opt-in build cache
+    /// ([`crate::build_cache`]: a reused build reports no compile time).
+    fn compile(
+        &self,
+        spec: &ExerciseSpec,
+        sources: &Sources,
+        opts: &compile::Options,
+    ) -> Result<Build, compile::CompileError> {
+        let cached = crate::build_cache::entry(
+            sources,
+            &self.toolchain.rustc,
+            &[&spec.id, opts.package_name, opts.crate_name],
+        );
+        if let Some((exe, lib)) = cached
+            .as_ref()
+            .and_then(|c| c.restore(&sources.dir.join("out")))
+        {
+            return Ok(Build::Built {
+                exe,
+                lib,
+                time: Duration::ZERO,
+            });
+        }
+        let build = compile::build(self.toolchain, sources, opts)?;
+        if let (Some(c), Build::Built { exe, lib, time }) = (&cached, &build)
+            && !time.is_zero()
+        {
+            c.store(&(exe.clone(), lib.clone()));
+        }
+        Ok(build)
     }
 
     /// What refuses a submission before the compiler sees it: a part the
@@ -497,7 +531,7 @@ impl Grader {
             let model = wants(false).then(|| {
                 s.spawn(|| with_lib(self, spec, sources, None, &limits).build_model_harness())
             });
-            let built = compile::build(self.toolchain, sources, &opts);
+            let built = self.compile(spec, sources, &opts);
             let unit = match &built {
                 Ok(Build::Built { lib: Some(lib), .. }) if wants(true) => {
                     Some(with_lib(self, spec, sources, Some(lib), &limits).build_unit_harness())
@@ -514,7 +548,11 @@ impl Grader {
         checks.push(CheckOutcome::pass(
             BUILD_CHECK,
             0,
-            format!("compiled in {:.2} s", build_time.as_secs_f64()),
+            if build_time.is_zero() {
+                format!("built before: reused from {}", crate::build_cache::VAR)
+            } else {
+                format!("compiled in {:.2} s", build_time.as_secs_f64())
+            },
         ));
         let model = crate::model::ModelContext::new(
             spec,
@@ -549,7 +587,6 @@ impl Grader {
                 baseline: None,
                 model: &model,
                 perturbed: None,
-                runs: 0,
             };
             // With a timing check, every run of the program goes at once.
             for check in &spec.checks {
@@ -646,29 +683,17 @@ fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, Grade
             rules,
             ..
         } => {
-            let bin = ctx.spec.kind == crate::spec::Kind::Bin;
-            let run = ctx.baseline()?;
-            let mut outcome = checks::output::judge_run(name, *points, rules, &run.outcome);
-            // Wrong output while threads were still running when `main`
-            // returned: their work was lost because nobody waited for it.
-            // Not in a library exercise: there the output is the library's
-            // result, whose threads the model checker judges, and a worker
-            // that has sent its part and is only winding down when `main`
-            // returns would make the category a matter of luck (06's
-            // fixtures: one run in four).
-            if outcome.category == Some(Category::WrongAnswer)
-                && bin
-                && let Some(alive) = run.trace.as_ref().and_then(|t| t.alive_at_exit())
-                && !alive.is_empty()
-            {
-                outcome.category = Some(Category::EarlyExit);
-                outcome.message = format!(
-                    "{}: {}",
-                    checks::timing::early_exit(&alive),
-                    outcome.message
-                );
-            }
-            Ok(outcome)
+            ctx.baseline()?;
+            let perturbed_rules = ctx.output_rules();
+            let runs = checks::timing::Runs {
+                baseline: ctx.baseline.as_ref().expect("run above"),
+                perturbed: ctx.perturbed.as_deref().unwrap_or_default(),
+                rules: &perturbed_rules,
+                sources: &ctx.sources.dir,
+                wall_limit: ctx.limits.wall,
+                bin: ctx.spec.kind == crate::spec::Kind::Bin,
+            };
+            Ok(checks::timing::judge_output(name, *points, rules, &runs))
         }
         CheckSpec::Timing {
             name,
@@ -685,16 +710,15 @@ fn run_check(ctx: &mut Context, check: &CheckSpec) -> Result<CheckOutcome, Grade
                 ));
             }
             ctx.perturbed(&profiles)?;
-            let baseline = ctx.baseline.as_ref().expect("run with the perturbed runs");
-            let perturbed = ctx.perturbed.as_deref().unwrap_or_default();
-            Ok(checks::timing::judge(
-                name,
-                *points,
-                &rules,
-                baseline,
-                perturbed,
-                &ctx.sources.dir,
-            ))
+            let runs = checks::timing::Runs {
+                baseline: ctx.baseline.as_ref().expect("run with the perturbed runs"),
+                perturbed: ctx.perturbed.as_deref().unwrap_or_default(),
+                rules: &rules,
+                sources: &ctx.sources.dir,
+                wall_limit: ctx.limits.wall,
+                bin: ctx.spec.kind == crate::spec::Kind::Bin,
+            };
+            Ok(checks::timing::judge(name, *points, &runs))
         }
         CheckSpec::Threads { name, points, .. } => {
             let rules = check.thread_rules().expect("a threads check");

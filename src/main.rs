@@ -5,6 +5,7 @@
 //! own errors to one line on stderr and exit status 2 (SPEC §3).
 
 mod batch;
+mod build_cache;
 mod build_limits;
 mod checks;
 mod cli;

@@ -18,10 +18,11 @@
 use crate::sandbox::{self, Mechanism, Selection};
 use std::ffi::OsString;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The resource type `setrlimit` takes on this platform.
@@ -84,6 +85,14 @@ pub struct Request {
     pub write: Vec<PathBuf>,
     /// Which mechanisms to use; all that the machine gives by default.
     pub selection: Selection,
+    /// Descriptors the program gets open, each at its number (the timing
+    /// shim's configuration and trace); every other descriptor of the
+    /// grader stays closed to it.
+    pub inherit: Vec<(Arc<OwnedFd>, RawFd)>,
+    /// A socket the grader reads while the program runs, into
+    /// [`Outcome::collected`] (the other end of a pair whose one end is in
+    /// [`Request::inherit`]): the timing shim's trace.
+    pub collect: Option<Arc<OwnedFd>>,
     /// What the program finds on its stdin (a pipe that holds these bytes
     /// and then ends); `None`: stdin is `/dev/null`. A secret handed over
     /// this way is gone once the program has read it: nothing in its
@@ -102,8 +111,23 @@ impl Request {
             read: Vec::new(),
             write: Vec::new(),
             selection: Selection::all(),
+            inherit: Vec::new(),
+            collect: None,
             stdin: None,
         }
+    }
+
+    /// Reads `socket` while the program runs (see [`Request::collect`]).
+    pub fn collect(mut self, socket: Arc<OwnedFd>) -> Request {
+        self.collect = Some(socket);
+        self
+    }
+
+    /// Gives the program `fd` as descriptor number `at` (3 to 9).
+    pub fn inherit(mut self, fd: Arc<OwnedFd>, at: RawFd) -> Request {
+        debug_assert!((3..10).contains(&at));
+        self.inherit.push((fd, at));
+        self
     }
 
     /// Hands the program `bytes` on its stdin (at most [`STDIN_MAX`]).
@@ -127,12 +151,6 @@ impl Request {
     /// Lets the program read (and execute) beneath `path`.
     pub fn read(mut self, path: impl Into<PathBuf>) -> Request {
         self.read.push(path.into());
-        self
-    }
-
-    /// Lets the program write beneath the folder `path`.
-    pub fn write(mut self, path: impl Into<PathBuf>) -> Request {
-        self.write.push(path.into());
         self
     }
 
@@ -196,6 +214,19 @@ pub enum Termination {
     TaskLimit,
 }
 
+/// What the program's threads were doing when the grader stopped it at its
+/// time limit, from the kernel's view of each thread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// On a CPU or ready to run: computing.
+    pub running: usize,
+    /// In `nanosleep`/`clock_nanosleep`: sleeping.
+    pub sleeping: usize,
+    /// Asleep in any other call: waiting for something (a join, a lock, a
+    /// channel, a timed wait).
+    pub waiting: usize,
+}
+
 /// Everything observed about one run.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -207,6 +238,11 @@ pub struct Outcome {
     pub cpu: Duration,
     /// The sandbox mechanisms this run really got.
     pub sandbox: sandbox::Report,
+    /// At the time limit, what the program was doing (`None` when it ended
+    /// by itself, or where `/proc` cannot say).
+    pub stopped_while: Option<Activity>,
+    /// What came through [`Request::collect`], message after message.
+    pub collected: Vec<u8>,
 }
 
 impl Outcome {
@@ -285,10 +321,14 @@ fn run_direct(req: &Request) -> Result<Outcome, RunError> {
         .stderr(Stdio::piped())
         .process_group(0);
     let limits = req.limits.clone();
+    let fds = fd_moves(&req.inherit);
     // SAFETY: the closure runs in the forked child before exec and only
-    // makes async-signal-safe calls (setrlimit, prctl).
+    // makes async-signal-safe calls (fcntl, dup2, close, setrlimit, prctl).
     unsafe {
-        cmd.pre_exec(move || apply_limits(&limits));
+        cmd.pre_exec(move || {
+            install_fds(&fds)?;
+            apply_limits(&limits)
+        });
     }
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
@@ -313,12 +353,50 @@ fn run_direct(req: &Request) -> Result<Outcome, RunError> {
         "Linux only"
     };
     report.complete(why);
-    let observed =
-        supervise(child, &req.limits, start, Stop::Group).map_err(|source| RunError::Wait {
-            program: req.program.clone(),
-            source,
-        })?;
+    let observed = supervise(child, req, start, Stop::Group).map_err(|source| RunError::Wait {
+        program: req.program.clone(),
+        source,
+    })?;
     Ok(observed.into_outcome(report))
+}
+
+/// `(descriptor in the grader, number in the child)` for [`install_fds`].
+fn fd_moves(inherit: &[(Arc<OwnedFd>, RawFd)]) -> Vec<(RawFd, RawFd)> {
+    inherit
+        .iter()
+        .map(|(fd, at)| (fd.as_raw_fd(), *at))
+        .collect()
+}
+
+/// In a forked child: puts each descriptor at its number, open across
+/// `exec`. Each is first copied above the targets, so that placing one
+/// never closes another that happens to sit on its number. No allocation:
+/// async-signal-safe calls only.
+fn install_fds(moves: &[(RawFd, RawFd)]) -> io::Result<()> {
+    const MOST: usize = 8;
+    if moves.len() > MOST {
+        return Err(io::Error::from_raw_os_error(libc::EMFILE));
+    }
+    let mut temps = [(-1, -1); MOST];
+    for (slot, &(from, to)) in temps.iter_mut().zip(moves) {
+        // SAFETY: fcntl on a descriptor the child inherited.
+        let temp = unsafe { libc::fcntl(from, libc::F_DUPFD_CLOEXEC, 10) };
+        if temp < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        *slot = (temp, to);
+    }
+    for &(temp, to) in &temps[..moves.len()] {
+        // SAFETY: dup2 and close on the child's own descriptors; dup2 clears
+        // close-on-exec on the copy.
+        unsafe {
+            if libc::dup2(temp, to) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            libc::close(temp);
+        }
+    }
+    Ok(())
 }
 
 fn apply_limits(l: &Limits) -> io::Result<()> {
@@ -390,6 +468,8 @@ struct Observed {
     wall: Duration,
     /// Tasks of the run when its time ran out.
     tasks_at_deadline: usize,
+    stopped_while: Option<Activity>,
+    collected: Vec<u8>,
 }
 
 impl Observed {
@@ -410,6 +490,8 @@ impl Observed {
             stderr: self.stderr,
             wall: self.wall,
             sandbox,
+            stopped_while: self.stopped_while,
+            collected: self.collected,
         }
     }
 }
@@ -427,12 +509,13 @@ struct Stream {
     open: bool,
 }
 
-fn supervise(
-    mut child: Child,
-    limits: &Limits,
-    start: Instant,
-    stop: Stop,
-) -> io::Result<Observed> {
+fn supervise(mut child: Child, req: &Request, start: Instant, stop: Stop) -> io::Result<Observed> {
+    let limits = &req.limits;
+    let mut collect = req
+        .collect
+        .as_ref()
+        .map(|fd| Collector::new(fd.as_raw_fd()))
+        .transpose()?;
     let pid = child.id() as libc::pid_t;
     let mut out = child.stdout.take().expect("stdout is piped");
     let mut err = child.stderr.take().expect("stderr is piped");
@@ -455,13 +538,15 @@ fn supervise(
     let mut verdict: Option<Termination> = None;
     let mut exit: Option<(libc::c_int, libc::rusage)> = None;
     let mut tasks_at_deadline = 0;
+    let mut stopped_while = None;
 
     // Phase 1: until the process exits, the deadline passes or output floods.
     while exit.is_none() && verdict.is_none() {
         let now = Instant::now();
         if now >= deadline {
-            let (blocked, tasks) = inspect_tree(pid, stop);
+            let (blocked, tasks, activity) = inspect_tree(pid, stop);
             tasks_at_deadline = tasks;
+            stopped_while = activity;
             verdict = Some(Termination::WallTimeout { blocked });
             break;
         }
@@ -485,7 +570,17 @@ fn supervise(
                 revents: 0,
             });
         }
+        if let Some(c) = collect.as_ref().filter(|c| c.open) {
+            fds.push(libc::pollfd {
+                fd: c.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
         poll(&mut fds, timeout)?;
+        if let Some(c) = &mut collect {
+            c.drain();
+        }
         if read_streams(
             &mut streams,
             &mut bufs,
@@ -518,6 +613,10 @@ fn supervise(
     }
     // Whatever happened, nothing of the child's group outlives the run.
     kill_group(pid);
+    // What the program wrote before it ended is all in the socket now.
+    if let Some(c) = &mut collect {
+        c.drain();
+    }
     if exit.is_none() {
         exit = Some(wait_blocking(pid)?);
     }
@@ -559,12 +658,67 @@ fn supervise(
         stderr,
         wall: start.elapsed(),
         tasks_at_deadline,
+        stopped_while,
+        collected: collect.map(|c| c.bytes).unwrap_or_default(),
     })
 }
 
+/// The reading side of [`Request::collect`]: a message socket, read
+/// without blocking whenever it has something, into a capped buffer.
+struct Collector {
+    fd: RawFd,
+    open: bool,
+    bytes: Vec<u8>,
+}
+
+impl Collector {
+    /// Far more than the shim writes (it stops at its own limit).
+    const CAP: usize = 64 << 20;
+
+    fn new(fd: RawFd) -> io::Result<Collector> {
+        set_nonblocking(fd)?;
+        Ok(Collector {
+            fd,
+            open: true,
+            bytes: Vec::new(),
+        })
+    }
+
+    /// Reads every message waiting; past the cap they are read and dropped,
+    /// so that the writer never blocks on a full socket.
+    fn drain(&mut self) {
+        let mut chunk = [0u8; 16 * 1024];
+        while self.open {
+            // SAFETY: recv into a local buffer of the given length.
+            let n = unsafe {
+                libc::recv(
+                    self.fd,
+                    chunk.as_mut_ptr().cast(),
+                    chunk.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            match n {
+                0 => self.open = false,
+                n if n > 0 => {
+                    let n = n as usize;
+                    if self.bytes.len() + n <= Self::CAP {
+                        self.bytes.extend_from_slice(&chunk[..n]);
+                    }
+                }
+                _ => {
+                    if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// At the deadline: whether every thread of the run is waiting (a
-/// deadlock), and how many tasks the run has.
-fn inspect_tree(pid: libc::pid_t, stop: Stop) -> (bool, usize) {
+/// deadlock), how many tasks the run has, and what its threads were doing.
+fn inspect_tree(pid: libc::pid_t, stop: Stop) -> (bool, usize, Option<Activity>) {
     #[cfg(target_os = "linux")]
     {
         let pids = match stop {
@@ -576,15 +730,28 @@ fn inspect_tree(pid: libc::pid_t, stop: Stop) -> (bool, usize) {
                 p
             }
         };
+        // The launcher's own processes (the PID namespace's init) wait for
+        // the program: they are not the program's threads.
+        let launcher = match stop {
+            Stop::Launcher => sandbox::procfs::comm(pid),
+            Stop::Group => None,
+        };
+        let program: Vec<i32> = pids
+            .iter()
+            .copied()
+            .filter(|&p| launcher.is_none() || sandbox::procfs::comm(p) != launcher)
+            .collect();
+        let activity = sandbox::procfs::activity(&program);
         (
             sandbox::procfs::all_blocked(&pids),
             sandbox::procfs::task_count(&pids),
+            activity,
         )
     }
     #[cfg(not(target_os = "linux"))]
     {
         let _ = (pid, stop);
-        (false, 0)
+        (false, 0, None)
     }
 }
 
@@ -823,7 +990,10 @@ mod linux {
         };
 
         let (report_r, report_w) = pipe().map_err(|e| sandbox_err(format!("pipe: {e}")))?;
-        let report_w_fd = report_w.as_raw_fd();
+        // The report pipe at its number, and the program's own descriptors
+        // at theirs: the launcher keeps them open through to the program.
+        let mut fds = vec![(report_w.as_raw_fd(), launcher::REPORT_FD)];
+        fds.extend(fd_moves(&req.inherit));
         let mut cmd = Command::new(exe);
         cmd.arg(sandbox::LAUNCHER_ARG)
             .current_dir("/")
@@ -832,16 +1002,9 @@ mod linux {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        // SAFETY: dup2 and fcntl are async-signal-safe.
+        // SAFETY: install_fds makes async-signal-safe calls only.
         unsafe {
-            cmd.pre_exec(move || {
-                if report_w_fd == launcher::REPORT_FD {
-                    libc::fcntl(report_w_fd, libc::F_SETFD, 0);
-                } else if libc::dup2(report_w_fd, launcher::REPORT_FD) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
+            cmd.pre_exec(move || install_fds(&fds));
         }
         let start = Instant::now();
         let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
@@ -853,12 +1016,11 @@ mod linux {
             // A launcher that died early shows in its status; ignore EPIPE.
             let _ = stdin.write_all(&launcher::encode(&plan));
         }
-        let observed = supervise(child, &req.limits, start, Stop::Launcher).map_err(|source| {
-            RunError::Wait {
+        let observed =
+            supervise(child, req, start, Stop::Launcher).map_err(|source| RunError::Wait {
                 program: req.program.clone(),
                 source,
-            }
-        })?;
+            })?;
         let messages = launcher::parse_messages(&read_all(report_r));
 
         let mut program_status = None;
@@ -912,6 +1074,8 @@ mod linux {
             stderr: observed.stderr,
             wall: observed.wall,
             sandbox: report,
+            stopped_while: observed.stopped_while,
+            collected: observed.collected,
         })
     }
 

@@ -132,16 +132,17 @@ pub enum CheckSpec {
         #[serde(default = "yes")]
         exact: bool,
     },
-    /// Run the program again with timing perturbed (sleeps shortened or
-    /// inverted, thread starts delayed) and match the output of every
-    /// `output` check again: right only at normal timing is
+    /// Run the program again with timing perturbed (sleeps and timeouts
+    /// skipped, threads started late or first) and match the output of
+    /// every `output` check again: right only at normal timing is
     /// `sleep-reliance` (or `early-exit` when `main` left threads behind).
     Timing {
         name: String,
         points: u32,
         /// The perturbed runs (default: [`crate::perturb::default_profiles`]).
-        /// Each is a table such as `{ name = "late", sleep_scale = 0,
-        /// spawn_delay_ms = 20 }`; see the README's "Timing and threads".
+        /// Each is a table such as `{ name = "late", start = "late" }`
+        /// (`start`: `late`, `reverse`, `first` or `normal`); see the
+        /// README's "Timing and threads".
         #[serde(default)]
         #[schemars(with = "Option<Vec<std::collections::BTreeMap<String, serde_json::Value>>>")]
         profiles: Option<Vec<crate::perturb::Profile>>,

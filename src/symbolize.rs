@@ -186,6 +186,8 @@ a::main
             exe: PathBuf::from("/nonexistent"),
             base: 0,
             refused: Vec::new(),
+            virtual_time: false,
+            start: None,
         };
         let sleep = SleepEvent {
             thread: Some(0),

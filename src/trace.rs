@@ -12,9 +12,6 @@
 //!
 //! - which threads were still running when the process exited
 //!   ([`Trace::alive_at_exit`]);
-//! - which sleeps of `main` were taken while spawned threads ran that were
-//!   never joined afterwards ([`Trace::sleeps_while_running`]): the lesson's
-//!   "sleep instead of join" in the student's own words;
 //! - whether each thread was joined before the next one was spawned
 //!   ([`Trace::sequential_join_per_spawn`]) and how many threads ever ran at
 //!   once ([`Trace::max_concurrent`]);
@@ -22,15 +19,18 @@
 //!   ([`Trace::line_writers`]);
 //! - each thread's CPU time ([`ThreadInfo::cpu_ns`]).
 //!
-//! The trace is evidence for explanations, not the verdict: whether a
-//! program passes depends on its output (a thread that signalled `main` and
-//! is only winding down at exit still shows as running, and a scoped thread
-//! is waited for without a `pthread_join`). The log is a file the student's
-//! program could also write to, so lines that do not parse are counted and
-//! ignored, never trusted; so is a last line cut off without its newline.
+//! - how each thread waited by time: sleeps, timed waits (`recv_timeout`,
+//!   `park_timeout`, `wait_timeout`), `yield_now` calls and clock reads
+//!   ([`Trace::sleeps`], [`Trace::timed_waits`], [`Trace::repeats`]).
+//!
+//! Whether a program passes depends on its output; the trace says why it
+//! failed, and so which category the failure has (`crate::checks::facts`).
+//! The program cannot write into it: the shim's log is a descriptor the
+//! program has no safe way to reach ([`crate::perturb::channel`]). Lines
+//! that do not parse are still counted and ignored, never trusted; so is a
+//! last line cut off without its newline.
 
 use std::collections::HashMap;
-use std::io;
 use std::path::{Path, PathBuf};
 
 /// When an event happened: its place in the process's event order and its
@@ -53,8 +53,12 @@ pub struct InitInfo {
     /// Load bias of the executable: subtract it from a logged return address
     /// to get an address of the executable's debug info.
     pub base: u64,
-    /// Perturbation variables the shim refused (and so did not apply).
+    /// Configuration keys the shim refused (and so did not apply).
     pub refused: Vec<String>,
+    /// Sleeps and timeouts were skipped (a perturbed run).
+    pub virtual_time: bool,
+    /// When threads started: `late`, `reverse`, `first`; `None` as usual.
+    pub start: Option<String>,
 }
 
 /// How a thread's body ended.
@@ -79,8 +83,11 @@ pub struct ThreadInfo {
     pub created: Option<Stamp>,
     /// When its body began (after any start delay of the profile).
     pub started: Option<Stamp>,
-    /// The start delay the profile imposed, in ns.
+    /// How long the profile held the thread before its body, in ns.
     pub start_delay_ns: u64,
+    /// What let a held thread go: `quiescent` (every other thread waited),
+    /// `cpu` (the program spun), `idle`.
+    pub released_by: Option<String>,
     /// When its body ended.
     pub finished: Option<Stamp>,
     pub end: Option<EndKind>,
@@ -110,23 +117,50 @@ impl ThreadInfo {
     }
 }
 
-/// A call to one of the sleep functions.
+/// A call to one of the sleep functions, or a wait with a timeout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SleepEvent {
     /// The sleeping thread (`None`: a thread the shim did not create).
     pub thread: Option<usize>,
-    /// `clock_nanosleep`, `nanosleep`, `usleep` or `sleep`.
+    /// `clock_nanosleep`, `nanosleep`, `usleep` or `sleep`; for a timed
+    /// wait, `futex` (std's) or `cond` (a POSIX condition variable).
     pub function: String,
     /// The caller gave an absolute deadline (converted to a duration).
     pub absolute: bool,
     pub requested_ns: u64,
-    /// What the shim actually slept (the request, unless perturbed).
+    /// What the shim actually slept (the request, unless perturbed; for a
+    /// wait, the most it could last).
     pub effective_ns: u64,
     /// When the sleep began.
     pub at: Stamp,
     /// The sleep function's caller first, then its callers (absolute;
     /// subtract [`InitInfo::base`] for the executable's debug info).
     pub return_addresses: Vec<u64>,
+}
+
+/// Calls the shim counts rather than logs one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepeatKind {
+    /// `sched_yield` (`thread::yield_now`).
+    Yield,
+    /// Clock reads (`Instant::now`, `SystemTime::now`).
+    Clock,
+    /// Sleeps beyond the first ones of the thread.
+    Sleeps,
+    /// Timed waits beyond the first ones of the thread.
+    Waits,
+}
+
+/// `count` calls of one kind by one thread since its previous event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeat {
+    pub thread: Option<usize>,
+    pub kind: RepeatKind,
+    pub count: u64,
+    /// Sleeps and waits: the time they asked for, in all.
+    pub requested_ns: u64,
+    /// When the count was logged: before the thread's next event.
+    pub at: Stamp,
 }
 
 /// Bytes a thread wrote to stdout (fd 1) or stderr (fd 2).
@@ -149,21 +183,12 @@ pub struct ExitInfo {
     pub at: Stamp,
     /// Threads whose body had not ended, by the shim's own count.
     pub pending: u64,
+    /// Of those, threads the profile still held (never started).
+    pub held: u64,
     /// CPU time of the exiting thread.
     pub cpu_ns: u64,
     /// CPU time of the whole process.
     pub process_cpu_ns: u64,
-}
-
-/// A sleep of `main` taken while spawned threads ran that nobody joined
-/// afterwards: waiting for threads by sleeping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SleepWhileRunning {
-    pub sleep: SleepEvent,
-    /// Spawned threads running when the sleep began.
-    pub running: Vec<usize>,
-    /// Those of them that were never joined.
-    pub never_joined: Vec<usize>,
 }
 
 /// One line of a captured output stream and the threads that wrote it.
@@ -198,6 +223,10 @@ pub struct Trace {
     /// Indexed by thread index: `threads[0]` is `main`.
     pub threads: Vec<ThreadInfo>,
     pub sleeps: Vec<SleepEvent>,
+    /// Waits with a timeout (logged one by one, the first of each thread).
+    pub timed_waits: Vec<SleepEvent>,
+    /// Counted calls: yields, clock reads, further sleeps and waits.
+    pub repeats: Vec<Repeat>,
     /// In stream order per fd.
     pub writes: Vec<WriteEvent>,
     /// `None`: the process did not exit normally (killed, crashed, `_exit`,
@@ -210,6 +239,8 @@ pub struct Trace {
     pub other_processes: Vec<InitInfo>,
     /// Lines that were not shim events, or not of this process's events.
     pub ignored_lines: usize,
+    /// The shim stopped logging at its size limit: later events are missing.
+    pub truncated: bool,
 }
 
 /// One parsed log line, before it is applied to the model.
@@ -292,16 +323,6 @@ fn decode_path(text: &str) -> PathBuf {
 }
 
 impl Trace {
-    /// Reads and parses a trace file. A missing file is an empty trace (the
-    /// shim creates the file only when it loads).
-    pub fn read(path: &Path) -> io::Result<Trace> {
-        match std::fs::read(path) {
-            Ok(bytes) => Ok(Trace::parse(&bytes)),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Trace::default()),
-            Err(error) => Err(error),
-        }
-    }
-
     /// Parses a log. The traced process is the first one that logged `init`
     /// (or, without any `init`, the first that logged anything); events of
     /// other processes are left out.
@@ -411,39 +432,6 @@ impl Trace {
         )
     }
 
-    /// Sleeps of `main` taken while spawned threads were running, at least
-    /// one of which was never joined: the program waited for its threads
-    /// by sleeping. A sleep followed by a join of every thread it overlapped
-    /// is not reported (harmless, if pointless).
-    ///
-    /// Ask the trace of a run with a start delay: at normal timing the
-    /// thread is often done before `main` even starts its sleep (measured
-    /// beside CPU hogs), while a delayed thread is still pending during it.
-    pub fn sleeps_while_running(&self) -> Vec<SleepWhileRunning> {
-        self.sleeps
-            .iter()
-            .filter(|sleep| sleep.thread == Some(0))
-            .filter_map(|sleep| {
-                let running: Vec<usize> = self
-                    .spawned()
-                    .iter()
-                    .filter(|t| t.running_at(sleep.at))
-                    .map(|t| t.index)
-                    .collect();
-                let never_joined: Vec<usize> = running
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.threads[i].joined.is_none())
-                    .collect();
-                (!never_joined.is_empty()).then(|| SleepWhileRunning {
-                    sleep: sleep.clone(),
-                    running,
-                    never_joined,
-                })
-            })
-            .collect()
-    }
-
     /// `main` spawned at least two threads and joined each before spawning
     /// the next: the work ran one thread at a time (also the lazy
     /// `map(spawn).map(join)` iterator mistake).
@@ -478,10 +466,9 @@ impl Trace {
             .count()
     }
 
-    /// The most spawned threads whose bodies were running at one time. With
-    /// a start delay on every thread (profile `x0-delay20`), correct
-    /// concurrent code reaches its thread count, while one-at-a-time code
-    /// stays at 1 whatever it does to wait.
+    /// The most spawned threads whose bodies were running at one time
+    /// (at normal timing: threads that run side by side may still happen
+    /// not to overlap).
     pub fn max_concurrent(&self) -> usize {
         let mut edges: Vec<(u64, i32)> = Vec::new();
         for thread in self.spawned() {
@@ -556,6 +543,8 @@ fn init_of(record: &Record) -> Option<InitInfo> {
             .get("bad")
             .map(|bad| bad.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
+        virtual_time: record.fields.get("vt") == Some(&"1"),
+        start: record.fields.get("start").map(|s| (*s).to_owned()),
     })
 }
 
@@ -609,6 +598,7 @@ impl Model {
                 };
                 info.started = Some(at);
                 info.start_delay_ns = r.get("delay_ns").unwrap_or(0);
+                info.released_by = r.fields.get("why").map(|w| (*w).to_owned());
             }
             "end" => {
                 let end = match r.fields.get("how").copied() {
@@ -647,7 +637,7 @@ impl Model {
                     info.detached = true;
                 }
             }
-            "sleep" => {
+            "sleep" | "wait" => {
                 let (Some(requested_ns), Some(effective_ns)) = (r.get("req_ns"), r.get("eff_ns"))
                 else {
                     return false;
@@ -657,7 +647,7 @@ impl Model {
                     .get("ra")
                     .map(|list| list.split(',').filter_map(parse_hex).collect())
                     .unwrap_or_default();
-                self.trace.sleeps.push(SleepEvent {
+                let event = SleepEvent {
                     thread,
                     function: r.fields.get("fn").copied().unwrap_or("?").to_owned(),
                     absolute: r.fields.get("abs") == Some(&"1"),
@@ -665,8 +655,32 @@ impl Model {
                     effective_ns,
                     at,
                     return_addresses,
+                };
+                if r.ev == "sleep" {
+                    self.trace.sleeps.push(event);
+                } else {
+                    self.trace.timed_waits.push(event);
+                }
+            }
+            "yield" | "clock" | "sleeps" | "waits" => {
+                let Some(count) = r.get("n") else {
+                    return false;
+                };
+                let kind = match r.ev {
+                    "yield" => RepeatKind::Yield,
+                    "clock" => RepeatKind::Clock,
+                    "sleeps" => RepeatKind::Sleeps,
+                    _ => RepeatKind::Waits,
+                };
+                self.trace.repeats.push(Repeat {
+                    thread,
+                    kind,
+                    count,
+                    requested_ns: r.get("req_ns").unwrap_or(0),
+                    at,
                 });
             }
+            "trunc" => self.trace.truncated = true,
             "write" => {
                 let (Some(fd), Some(len), Some(offset)) = (r.get("fd"), r.get("n"), r.get("off"))
                 else {
@@ -688,6 +702,7 @@ impl Model {
                     thread,
                     at,
                     pending,
+                    held: r.get("held").unwrap_or(0),
                     cpu_ns,
                     process_cpu_ns: r.get("pcpu_ns").unwrap_or(0),
                 });
@@ -702,260 +717,4 @@ impl Model {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The lesson's sleep example (spawn, print, sleep 1 s, no join), as the
-    /// shim logged it at normal timing.
-    const SLEEP_EXAMPLE: &str = "\
-ev=init pid=4459 seq=0 ns=453673855876 t=0 v=1 ppid=4458 base=0x558c0a6e1000 exe=/tmp/shim/progs/a
-ev=spawn pid=4459 seq=1 ns=453674168402 t=0 child=1 rc=0
-ev=detach pid=4459 seq=2 ns=453674174093 t=0 target=1 rc=0
-ev=write pid=4459 seq=3 ns=453674195553 t=0 fd=1 n=16 off=0
-ev=sleep pid=4459 seq=4 ns=453674198028 t=0 fn=clock_nanosleep abs=0 req_ns=1000000000 eff_ns=1000000000 ra=0x558c0a723de7,0x558c0a6f8aa6,0x558c0a6faaf3
-ev=start pid=4459 seq=5 ns=453674239245 t=1 delay_ns=0
-ev=write pid=4459 seq=6 ns=453674299147 t=1 fd=1 n=18 off=16
-ev=end pid=4459 seq=7 ns=453674311230 t=1 how=return cpu_ns=162936
-ev=write pid=4459 seq=8 ns=454674446396 t=0 fd=1 n=23 off=34
-ev=exit pid=4459 seq=9 ns=454674501479 t=0 pending=0 cpu_ns=1922634 pcpu_ns=2119805
-";
-
-    /// The same under sleeps ×0 and a 20 ms late start: the thread's line is
-    /// lost.
-    const SLEEP_EXAMPLE_PERTURBED: &str = "\
-ev=init pid=4464 seq=0 ns=454680780272 t=0 v=1 ppid=4463 base=0x55f454843000 exe=/tmp/shim/progs/a scale=0 desc=10:2
-ev=spawn pid=4464 seq=1 ns=454681063133 t=0 child=1 rc=0
-ev=detach pid=4464 seq=2 ns=454681067772 t=0 target=1 rc=0
-ev=write pid=4464 seq=3 ns=454681074965 t=0 fd=1 n=16 off=0
-ev=sleep pid=4464 seq=4 ns=454681076668 t=0 fn=clock_nanosleep abs=0 req_ns=1000000000 eff_ns=0 ra=0x55f454885de7,0x55f45485aaa6
-ev=write pid=4464 seq=5 ns=454681171697 t=0 fd=1 n=23 off=16
-ev=exit pid=4464 seq=6 ns=454681183268 t=0 pending=1 cpu_ns=1385207 pcpu_ns=1429550
-";
-
-    /// Five threads, each joined before the next is spawned.
-    fn join_per_spawn() -> String {
-        let mut log =
-            String::from("ev=init pid=7 seq=0 ns=1000 t=0 v=1 ppid=1 base=0x0 exe=/x/c\n");
-        let mut seq = 1;
-        let mut line = |text: String| {
-            log.push_str(&format!("{}\n", text.replace("SEQ", &seq.to_string())));
-            seq += 1;
-        };
-        for i in 1..=5 {
-            line(format!("ev=spawn pid=7 seq=SEQ ns=2000 t=0 child={i} rc=0"));
-            line(format!("ev=start pid=7 seq=SEQ ns=2100 t={i} delay_ns=0"));
-            line(format!(
-                "ev=write pid=7 seq=SEQ ns=2200 t={i} fd=1 n=20 off={}",
-                (i - 1) * 20
-            ));
-            line(format!(
-                "ev=end pid=7 seq=SEQ ns=2300 t={i} how=return cpu_ns=100"
-            ));
-            line(format!("ev=join pid=7 seq=SEQ ns=2400 t=0 target={i} rc=0"));
-        }
-        line("ev=write pid=7 seq=SEQ ns=3000 t=0 fd=1 n=21 off=100".into());
-        line("ev=exit pid=7 seq=SEQ ns=3100 t=0 pending=0 cpu_ns=5 pcpu_ns=9".into());
-        log
-    }
-
-    #[test]
-    fn parses_the_sleep_example() {
-        let trace = Trace::parse(SLEEP_EXAMPLE.as_bytes());
-        assert_eq!(trace.ignored_lines, 0);
-        let init = trace.init.as_ref().unwrap();
-        assert_eq!(init.pid, 4459);
-        assert_eq!(init.exe, Path::new("/tmp/shim/progs/a"));
-        assert_eq!(init.base, 0x558c0a6e1000);
-        assert_eq!(trace.threads.len(), 2);
-        let t1 = &trace.threads[1];
-        assert_eq!(t1.created_by, Some(0));
-        assert!(t1.detached);
-        assert_eq!(t1.end, Some(EndKind::Return));
-        assert_eq!(t1.cpu_ns, Some(162936));
-        assert_eq!(trace.threads[0].cpu_ns, Some(1922634));
-        assert_eq!(trace.sleeps.len(), 1);
-        let sleep = &trace.sleeps[0];
-        assert_eq!(sleep.requested_ns, 1_000_000_000);
-        assert_eq!(sleep.return_addresses[1], 0x558c0a6f8aa6);
-        assert_eq!(sleep.at.ns, 453674198028 - 453673855876);
-        assert_eq!(trace.alive_at_exit(), Some(vec![]));
-    }
-
-    #[test]
-    fn sleep_instead_of_join_is_seen() {
-        let trace = Trace::parse(SLEEP_EXAMPLE.as_bytes());
-        let found = trace.sleeps_while_running();
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].running, [1]);
-        assert_eq!(found[0].never_joined, [1]);
-        assert_eq!(found[0].sleep.requested_ns, 1_000_000_000);
-
-        let perturbed = Trace::parse(SLEEP_EXAMPLE_PERTURBED.as_bytes());
-        assert_eq!(perturbed.alive_at_exit(), Some(vec![1]));
-        assert_eq!(perturbed.exit.unwrap().pending, 1);
-        assert_eq!(perturbed.sleeps_while_running()[0].never_joined, [1]);
-        assert_eq!(perturbed.sleeps[0].effective_ns, 0);
-    }
-
-    #[test]
-    fn attributes_output_lines_to_threads() {
-        let trace = Trace::parse(SLEEP_EXAMPLE.as_bytes());
-        let out = b"Hello from main\nHello from thread\nMain function finished\n";
-        let lines = trace.line_writers(1, out);
-        let got: Vec<_> = lines
-            .iter()
-            .map(|l| (l.text.as_str(), l.writer()))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("Hello from main", Some(0)),
-                ("Hello from thread", Some(1)),
-                ("Main function finished", Some(0)),
-            ]
-        );
-        // Output the log does not account for has no writer.
-        let lines = trace.line_writers(
-            1,
-            b"Hello from main\nHello from thread\nMain function finished\nextra\n",
-        );
-        assert_eq!(lines[3].writer(), None);
-        assert!(!lines[3].complete);
-        assert!(trace.line_writers(2, b"").is_empty());
-    }
-
-    #[test]
-    fn a_line_written_by_two_threads_has_no_single_writer() {
-        let log = "\
-ev=init pid=1 seq=0 ns=0 t=0 v=1 ppid=0 base=0x0 exe=/p
-ev=spawn pid=1 seq=1 ns=0 t=0 child=1 rc=0
-ev=write pid=1 seq=2 ns=0 t=0 fd=2 n=4 off=0
-ev=write pid=1 seq=3 ns=0 t=1 fd=2 n=6 off=4
-ev=write pid=1 seq=4 ns=0 t=0 fd=2 n=1 off=10
-";
-        let trace = Trace::parse(log.as_bytes());
-        let lines = trace.line_writers(2, b"err 1err 2\n\n");
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].writers, [0, 1]);
-        assert_eq!(lines[0].writer(), None);
-        assert!(lines[0].complete);
-        assert_eq!(lines[1].text, "");
-        assert!(!lines[1].complete);
-    }
-
-    #[test]
-    fn sequential_joins_are_seen() {
-        let trace = Trace::parse(join_per_spawn().as_bytes());
-        assert_eq!(trace.ignored_lines, 0);
-        assert_eq!(trace.spawned_by(0), [1, 2, 3, 4, 5]);
-        assert!(trace.sequential_join_per_spawn());
-        assert_eq!(trace.spawned_before_first_join(0), 1);
-        assert_eq!(trace.max_concurrent(), 1);
-        assert!(trace.sleeps_while_running().is_empty());
-        assert!(trace.spawned().iter().all(|t| t.cpu_ns.is_some()));
-    }
-
-    #[test]
-    fn spawn_all_then_join_all_is_concurrent() {
-        let log = "\
-ev=init pid=3 seq=0 ns=0 t=0 v=1 ppid=1 base=0x0 exe=/p
-ev=spawn pid=3 seq=1 ns=1 t=0 child=1 rc=0
-ev=spawn pid=3 seq=2 ns=2 t=0 child=2 rc=0
-ev=start pid=3 seq=3 ns=3 t=2 delay_ns=20000000
-ev=start pid=3 seq=4 ns=4 t=1 delay_ns=20000000
-ev=end pid=3 seq=5 ns=5 t=1 how=return cpu_ns=900
-ev=sleep pid=3 seq=6 ns=6 t=0 fn=clock_nanosleep abs=0 req_ns=50000000 eff_ns=0 ra=0x10
-ev=end pid=3 seq=7 ns=7 t=2 how=return cpu_ns=100
-ev=join pid=3 seq=8 ns=8 t=0 target=1 rc=0
-ev=join pid=3 seq=9 ns=9 t=0 target=2 rc=0
-ev=exit pid=3 seq=10 ns=10 t=0 pending=0 cpu_ns=1 pcpu_ns=2
-";
-        let trace = Trace::parse(log.as_bytes());
-        assert!(!trace.sequential_join_per_spawn());
-        assert_eq!(trace.spawned_before_first_join(0), 2);
-        assert_eq!(trace.max_concurrent(), 2);
-        // Sleep, then join: harmless.
-        assert!(trace.sleeps_while_running().is_empty());
-        assert_eq!(trace.threads[1].cpu_ns, Some(900));
-        assert_eq!(trace.threads[2].cpu_ns, Some(100));
-    }
-
-    #[test]
-    fn garbage_and_a_cut_off_line_are_ignored() {
-        let mut log = SLEEP_EXAMPLE.replace(
-            "ev=start",
-            "Hello I am the student\n\u{0}\u{1}binary\nev=join pid=4459 seq=x\nev=start",
-        );
-        log.push_str("ev=end pid=4459 seq=10 ns=4546745");
-        let mut bytes = log.into_bytes();
-        bytes.splice(0..0, b"\xff\xfe not utf-8\n".iter().copied());
-        let trace = Trace::parse(&bytes);
-        // Not UTF-8, two lines of text, a broken event, the cut-off line.
-        assert_eq!(trace.ignored_lines, 5);
-        assert_eq!(trace.threads.len(), 2);
-        assert_eq!(trace.sleeps_while_running().len(), 1);
-        assert!(trace.exit.is_some());
-    }
-
-    #[test]
-    fn absurd_thread_indices_do_not_grow_the_table() {
-        let log = "\
-ev=init pid=1 seq=0 ns=0 t=0 v=1 ppid=0 base=0x0 exe=/p
-ev=spawn pid=1 seq=1 ns=0 t=0 child=99999999999 rc=0
-ev=start pid=1 seq=2 ns=0 t=4000000000 delay_ns=0
-";
-        let trace = Trace::parse(log.as_bytes());
-        assert_eq!(trace.threads.len(), 1);
-        assert_eq!(trace.ignored_lines, 2);
-    }
-
-    #[test]
-    fn other_processes_are_kept_apart() {
-        let log = "\
-ev=init pid=10 seq=0 ns=0 t=0 v=1 ppid=1 base=0x1000 exe=/my%20dir/prog
-ev=init pid=11 seq=0 ns=5 t=0 v=1 ppid=10 base=0x0 exe=/bin/sh
-ev=spawn pid=11 seq=1 ns=6 t=0 child=1 rc=0
-ev=exit pid=10 seq=1 ns=9 t=0 pending=0 cpu_ns=1 pcpu_ns=1
-";
-        let trace = Trace::parse(log.as_bytes());
-        assert_eq!(trace.init.as_ref().unwrap().exe, Path::new("/my dir/prog"));
-        assert!(trace.loaded_into(Path::new("/my dir/prog")));
-        assert!(!trace.loaded_into(Path::new("/bin/sh")));
-        assert_eq!(trace.other_processes.len(), 1);
-        assert_eq!(trace.other_processes[0].exe, Path::new("/bin/sh"));
-        assert_eq!(trace.threads.len(), 1);
-        assert_eq!(trace.ignored_lines, 1);
-    }
-
-    #[test]
-    fn no_init_means_the_shim_did_not_load() {
-        let trace = Trace::parse(b"");
-        assert!(trace.init.is_none());
-        assert_eq!(trace.exit, None);
-        assert_eq!(trace.alive_at_exit(), None);
-        let missing = Trace::read(Path::new("/nonexistent/grader/trace.log")).unwrap();
-        assert_eq!(missing, Trace::default());
-    }
-
-    #[test]
-    fn refused_variables_and_failed_spawns_are_reported() {
-        let log = "\
-ev=init pid=1 seq=0 ns=0 t=0 v=1 ppid=0 base=0x0 exe=/p delay_ms=5 bad=GRADER_SLEEP_SCALE,GRADER_SLEEP_INVERT
-ev=spawn pid=1 seq=1 ns=0 t=0 child=1 rc=11
-ev=exit pid=1 seq=2 ns=0 t=0 pending=0 cpu_ns=1 pcpu_ns=1
-";
-        let trace = Trace::parse(log.as_bytes());
-        assert_eq!(
-            trace.init.as_ref().unwrap().refused,
-            ["GRADER_SLEEP_SCALE", "GRADER_SLEEP_INVERT"]
-        );
-        assert_eq!(trace.failed_spawns, 1);
-        assert!(trace.spawned().is_empty());
-    }
-
-    #[test]
-    fn percent_decoding_keeps_bad_escapes() {
-        assert_eq!(percent_decode("a%20b%zz%4"), b"a b%zz%4");
-        assert_eq!(percent_decode("%C3%A9"), "é".as_bytes());
-    }
-}
+mod tests;

@@ -2,6 +2,7 @@
 //! exploration) into a [`CheckOutcome`]. A student's failure is data here,
 //! never an `Err`; `Err` is kept for the grader's own faults.
 
+pub mod facts;
 pub mod lib_threads;
 pub mod model;
 pub mod output;

@@ -58,9 +58,10 @@ pub fn lesson(category: Category) -> Lesson {
             part: None,
         },
         Category::SleepReliance => Lesson {
-            means: "Your program was right only because a sleep happened to be long enough. \
-                    The grader ran it again with its timing changed (sleeps shortened, \
-                    threads started late) and the output broke. A sleep is a guess about \
+            means: "Your program was right only because a wait by time happened to be long \
+                    enough: a sleep, a timeout, a loop of `yield_now` or on `Instant`. The \
+                    grader ran it again with its timing changed (waits by time skipped, \
+                    threads started late) and the output broke. Such a wait is a guess about \
                     how long another thread needs; on a busy machine the guess is wrong, \
                     and when it is right you wait longer than needed.",
             instead: "Wait for the event itself, not for time to pass: keep the `JoinHandle` \
@@ -116,12 +117,14 @@ pub fn lesson(category: Category) -> Lesson {
             part: Some("synchronization primitives when required"),
         },
         Category::Timeout => Lesson {
-            means: "Your program was still busy when its time ran out: most likely a loop \
-                    that never ends, or a thread waiting in a loop (spinning) for something \
-                    that never happens.",
-            instead: "Look for a loop whose condition can never become false. To wait for a \
-                      thread, block in `join()` or in a channel's `recv()` instead of looping \
-                      until something changes.",
+            means: "Your program was still running when its time ran out, and was stopped. \
+                    The message above says what it was doing at that moment: computing \
+                    (some thread kept running: a loop whose end never came), or sleeping \
+                    (a sleep longer than the time the exercise allows).",
+            instead: "If it was computing, look for a loop whose condition can never become \
+                      false, or a thread spinning until something changes: to wait for a \
+                      thread, block in `join()` or in a channel's `recv()`. If it was \
+                      sleeping, remove the sleep: nothing in these exercises needs one.",
             part: Some("the main function and blocking"),
         },
         Category::Crash => Lesson {

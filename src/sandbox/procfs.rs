@@ -93,6 +93,46 @@ pub fn all_blocked(pids: &[i32]) -> bool {
     first == Some(true) && snapshot(pids) == Some(true)
 }
 
+/// What the threads of `pids` are doing: running, sleeping on a timer, or
+/// waiting in any other call. `None` when no thread could be read.
+pub fn activity(pids: &[i32]) -> Option<crate::run::Activity> {
+    let mut out = crate::run::Activity::default();
+    let mut any = false;
+    for pid in pids {
+        let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Some((state, _)) = stat(&entry.path()) else {
+                continue;
+            };
+            any = true;
+            match state {
+                'Z' | 'X' => {}
+                'S' | 'D' if in_sleep(&entry.path()) => out.sleeping += 1,
+                'S' | 'D' | 'T' | 't' => out.waiting += 1,
+                _ => out.running += 1,
+            }
+        }
+    }
+    any.then_some(out)
+}
+
+/// The command name of a process.
+pub fn comm(pid: i32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|c| c.trim_end().to_owned())
+}
+
+/// Whether the task is in one of the sleep system calls.
+fn in_sleep(task: &Path) -> bool {
+    std::fs::read_to_string(task.join("syscall"))
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<i64>().ok())
+        .is_some_and(|nr| nr == libc::SYS_clock_nanosleep || nr == libc::SYS_nanosleep)
+}
+
 fn snapshot(pids: &[i32]) -> Option<bool> {
     let mut any = false;
     for pid in pids {
@@ -138,6 +178,8 @@ mod tests {
         assert_eq!(task_count(&[child.id() as i32]), 1);
         // A sleeper is waiting on a timer: not blocked.
         assert!(!all_blocked(&[child.id() as i32]));
+        let seen = activity(&[child.id() as i32]).unwrap();
+        assert_eq!((seen.running, seen.sleeping, seen.waiting), (0, 1, 0));
         child.kill().unwrap();
         child.wait().unwrap();
     }
