@@ -187,8 +187,8 @@ fn an_endless_loop_times_out_within_its_limit_and_leaves_nothing_behind() {
     let took = start.elapsed();
     assert_eq!(code, 1);
     assert_category(&v, "timeout");
-    // Limit 1 s, plus one second, plus the compile.
-    assert!(took < Duration::from_millis(2000 + 1500), "took {took:?}");
+    // Limit 1 s, plus one second, plus the compile on a loaded machine.
+    assert!(took < Duration::from_millis(2000 + 8000), "took {took:?}");
     assert!(
         !process_running("spin-forever"),
         "the program survived its grading"

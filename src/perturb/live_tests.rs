@@ -252,16 +252,18 @@ fn a_perturbed_run_looks_like_a_normal_one_from_inside() {
         assert!(!perturbed.stdout.contains("GRADER"), "{}", perturbed.stdout);
         // The sleep lasts what it asked for on both clocks, with a real
         // sleep's oversleep; the timeout lasts its second, in no real time.
+        // The upper bounds leave room for a loaded machine: real time still
+        // passes between the program's two readings of the clock.
         let slept: Vec<u128> = field(&perturbed.stdout, "sleep_us ")
             .split(' ')
             .map(|n| n.parse().unwrap())
             .collect();
         for us in slept {
-            assert!((2_040..2_200).contains(&us), "{us} µs under {}", p.name);
+            assert!((2_040..500_000).contains(&us), "{us} µs under {}", p.name);
         }
         let waited: u128 = field(&perturbed.stdout, "timeout_ms ").parse().unwrap();
         assert!(
-            (1000..1010).contains(&waited),
+            (1000..1500).contains(&waited),
             "{waited} ms under {}",
             p.name
         );
