@@ -1208,11 +1208,10 @@ fn named<'a>(v: &'a Value, check: &str) -> &'a Value {
 
 #[test]
 fn a_library_that_forges_the_harness_report_never_passes_a_harness_check() {
-    // Bank::new, under a harness, reads argv, the environment, stdin and
-    // /proc/self, prints "done" lines tagged with whatever it found, and
-    // exits 0. Only the output check (its real program) may pass: the
-    // functional tests end as early exits, and the scenarios too, unless
-    // the library is refused first for opening files under the model.
+    // Bank::new reads its stdin for the harness's key (drained and closed
+    // before any student code runs), prints "done" lines tagged with
+    // whatever it found and exits 0, wherever it runs. No check passes:
+    // every harness sees a process that ended before its last step.
     let c = repo_exercise("07-bank-transfer");
     let (code, v) = check_json(
         &c,
@@ -1220,26 +1219,23 @@ fn a_library_that_forges_the_harness_report_never_passes_a_harness_check() {
         &fixture("07-bank-transfer", "forges-the-harness-report"),
     );
     assert_eq!(code, 1, "{v:#}");
-    assert_eq!(named(&v, "output")["status"], "pass", "{v:#}");
-    for (check, unit) in [
-        ("edge-cases", true),
-        ("self-transfer", true),
-        ("opposite-transfers", false),
-        ("total-during-transfer", false),
-        ("no-overdraft", false),
+    assert_eq!(named(&v, "output")["status"], "fail", "{v:#}");
+    for check in [
+        "edge-cases",
+        "self-transfer",
+        "opposite-transfers",
+        "total-during-transfer",
+        "no-overdraft",
     ] {
         let c = named(&v, check);
         assert_eq!(c["status"], "fail", "{check}: {v:#}");
+        assert_eq!(c["category"], "crash", "{check}: {v:#}");
         let message = c["message"].as_str().unwrap();
-        match c["category"].as_str() {
-            Some("crash") => assert!(message.contains("before the harness finished"), "{c:#}"),
-            Some("forbidden") if !unit => assert!(message.contains("std::fs"), "{c:#}"),
-            _ => panic!("{check}: {c:#}"),
-        }
+        assert!(message.contains("before the harness finished"), "{c:#}");
     }
-    assert_eq!(v["score"], 3, "{v:#}");
-    // Forging with what it can reach without files: the model check itself
-    // sees the early exit.
+    assert_eq!(v["score"], 0, "{v:#}");
+    // Forging with no thread at all: the model check itself sees the
+    // early exit.
     let c = repo_exercise("05-shared-counter");
     let (code, v) = check_json(
         &c,

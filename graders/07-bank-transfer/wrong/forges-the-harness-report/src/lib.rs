@@ -1,8 +1,9 @@
 //! A bank whose balances wrap below zero, and which, when the grader's
 //! harnesses run it, tries to forge their report instead of being tested:
-//! it gathers every secret within its reach (arguments, environment, stdin,
-//! its own /proc files and descriptors), prints a "done" line tagged with
-//! every candidate it found, and exits with status 0.
+//! it reads its stdin, where the harness's key once was (a library that
+//! names `std::env` or `std::fs` is refused by the model stage outright, and
+//! the sandbox denies /proc/self), prints a "done" line tagged with every
+//! candidate it found, and exits with status 0, wherever it runs.
 
 use std::io::Read;
 use std::sync::Mutex;
@@ -12,29 +13,8 @@ pub struct Bank {
 }
 
 fn forge() {
-    let args: Vec<String> = std::env::args().collect();
-    // The real program has no arguments: there it behaves.
-    if args.len() < 2 {
-        return;
-    }
-    let mut loot = args.join(" ").into_bytes();
-    for (k, v) in std::env::vars() {
-        loot.extend(format!(" {k}={v}").into_bytes());
-    }
+    let mut loot = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut loot);
-    for path in [
-        "/proc/self/environ",
-        "/proc/self/cmdline",
-        "/proc/self/fd/0",
-        "/dev/fd/0",
-        "/dev/stdin",
-        "/proc/self/mem",
-        "/proc/self/maps",
-    ] {
-        if let Ok(mut f) = std::fs::File::open(path) {
-            let _ = f.read_to_end(&mut loot);
-        }
-    }
     let text = String::from_utf8_lossy(&loot).into_owned();
     let mut tags: Vec<String> = text
         .split(|c: char| !c.is_ascii_hexdigit())
