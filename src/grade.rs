@@ -322,6 +322,21 @@ impl Grader {
         })
     }
 
+    /// Builds the model checker first, saying so, when one of `specs` needs
+    /// it and it is not built yet: a build started inside a grading is
+    /// silent.
+    pub fn prebuild_model(&self, specs: &[ExerciseSpec]) -> Result<(), GradeError> {
+        let needed = specs.iter().any(|s| {
+            s.checks
+                .iter()
+                .any(|c| matches!(c, CheckSpec::Model { .. }))
+        });
+        if needed {
+            crate::model::prepare_shown(&self.cache, self.toolchain)?;
+        }
+        Ok(())
+    }
+
     /// Grades the submission in `submission` against `spec`.
     pub fn grade(&self, spec: &ExerciseSpec, submission: &Path) -> Result<GradeResult, GradeError> {
         let mut results = self.grade_times(spec, submission, 1)?;
