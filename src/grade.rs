@@ -4,11 +4,12 @@
 //! check a [`CheckOutcome`]) and the grader's own faults become
 //! [`GradeError`]. Nothing here prints; reporting is `report`'s job.
 
+use crate::checks::observed::Observed;
 use crate::checks::{self, Category, CheckOutcome, Status};
 use crate::compile::{self, Build, Toolchain};
 use crate::perturb::{self, Profile};
 use crate::project::Project;
-use crate::run::{self, Outcome};
+use crate::run;
 use crate::scan;
 use crate::spec::{CheckSpec, ExerciseSpec, Rule};
 use crate::submission::{self, Sources};
@@ -177,15 +178,6 @@ pub enum BuildStage {
     /// The failing `build` check: missing parts, forbidden code, a compile
     /// error or a compile-time limit.
     Failed(CheckOutcome),
-}
-
-/// One run of the student's program and what the grader saw of it.
-pub struct Observed {
-    pub outcome: Outcome,
-    /// The thread trace, where the timing shim could be loaded.
-    pub trace: Option<Trace>,
-    /// The perturbation of this run; `None` for the normal run.
-    pub profile: Option<Profile>,
 }
 
 /// Everything the checks of one submission share.
