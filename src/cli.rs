@@ -110,7 +110,7 @@ pub enum Command {
         /// Grade only slice K of N of the class (by student), for one
         /// machine of many; combine the outputs with `grader merge`.
         #[arg(long, value_name = "K/N")]
-        shard: Option<crate::batch::Shard>,
+        shard: Option<crate::batch::shard::Shard>,
         /// Grade everything again, ignoring stored results.
         #[arg(long)]
         regrade: bool,

@@ -24,11 +24,30 @@ pub enum Error {
     Io(#[from] io::Error),
     #[error("{0}")]
     Other(String),
+    // Each verb's own errors, worded where they are raised.
+    #[error(transparent)]
+    Batch(#[from] batch::Error),
+    #[error(transparent)]
+    Publish(#[from] crate::publish::Error),
+    #[error(transparent)]
+    Run(#[from] crate::run_program::Error),
+    #[error(transparent)]
+    Verify(#[from] verify::Error),
+    #[error(transparent)]
+    Watch(#[from] watch::Error),
 }
 
 impl Error {
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe)
+        match self {
+            Error::Io(e) => e.kind() == io::ErrorKind::BrokenPipe,
+            Error::Batch(e) => e.is_broken_pipe(),
+            Error::Publish(e) => e.is_broken_pipe(),
+            Error::Run(e) => e.is_broken_pipe(),
+            Error::Verify(e) => e.is_broken_pipe(),
+            Error::Watch(e) => e.is_broken_pipe(),
+            Error::Project(_) | Error::Grade(_) | Error::Other(_) => false,
+        }
     }
 }
 
@@ -65,7 +84,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 Some(given) => Some(project.resolve(Some(&given), "watch")?),
                 None => project.resolve(None, "watch").ok(),
             };
-            watch::run(&project, id.as_deref(), style)
+            Ok(watch::run(&project, id.as_deref(), style)?)
         }
         Command::Reset { id, yes, from } => {
             let id = project.resolve(id.as_deref(), "reset")?;
@@ -90,7 +109,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             // An upload of the whole repository, or a folder wrapping it.
             let dir = batch::handin::crate_of(&dir, &id);
             let grader = Grader::new(project.clone())?;
-            prebuild_model(&grader, std::slice::from_ref(&spec))?;
+            grader.prebuild_model(std::slice::from_ref(&spec))?;
             let result = match (grader.grade(&spec, &dir), format) {
                 (Ok(r), _) => r,
                 // CI and Gradescope expect their document even when the
@@ -144,9 +163,13 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Run { id } => {
             let id = project.resolve(id.as_deref(), "run")?;
             let grader = Grader::new(project.clone())?;
-            crate::run_program::run(&grader, &project.spec(&id)?, &mut out)
+            Ok(crate::run_program::run(
+                &grader,
+                &project.spec(&id)?,
+                &mut out,
+            )?)
         }
-        Command::Publish { out: dir } => crate::publish::run(&project, &dir, &mut out),
+        Command::Publish { out: dir } => Ok(crate::publish::run(&project, &dir, &mut out)?),
         Command::Verify {
             exercises,
             jobs,
@@ -154,7 +177,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         } => {
             crate::publish::instructor_only(&project, "verify")?;
             let grader = Grader::new(project.clone())?;
-            prebuild_model(&grader, &course_specs(&project)?)?;
+            grader.prebuild_model(&course_specs(&project)?)?;
             let ok = verify::run(&grader, &exercises, jobs, repeat, &mut out, style)?;
             Ok(if ok { 0 } else { 1 })
         }
@@ -169,7 +192,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             gradebook,
         } => {
             let grader = Grader::new(project.clone())?;
-            prebuild_model(&grader, &course_specs(&project)?)?;
+            grader.prebuild_model(&course_specs(&project)?)?;
             let opts = batch::Options {
                 class_dir: dir,
                 out: out_dir,
@@ -179,7 +202,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 regrade,
                 gradebook: batch::gradebooks(roster.as_deref(), gradebook).map_err(Error::Other)?,
             };
-            batch::run(&grader, &opts, &mut out)
+            Ok(batch::run(&grader, &opts, &mut out)?)
         }
         Command::Handin {
             dir,
@@ -194,13 +217,13 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 format,
                 jobs,
             };
-            batch::handin::run(&grader, &opts, &mut out, style)
+            Ok(batch::handin::run(&grader, &opts, &mut out, style)?)
         }
         Command::Merge {
             inputs,
             out: out_dir,
-        } => batch::merge::run(&project, &inputs, &out_dir, &mut out),
-        Command::Pack { out: file } => batch::pack::run(&project, file, &mut out),
+        } => Ok(batch::merge::run(&project, &inputs, &out_dir, &mut out)?),
+        Command::Pack { out: file } => Ok(batch::pack::run(&project, file, &mut out)?),
         Command::New { id, kind } => {
             crate::publish::instructor_only(&project, "new")?;
             let kind = match kind {
@@ -231,18 +254,4 @@ fn course_specs(project: &Project) -> Result<Vec<crate::spec::ExerciseSpec>, Err
         .iter()
         .filter_map(|id| project.spec(id).ok())
         .collect())
-}
-
-/// Builds the model checker first, saying so, when one of `specs` needs it
-/// and it is not built yet: a build started inside a grading is silent.
-pub fn prebuild_model(grader: &Grader, specs: &[crate::spec::ExerciseSpec]) -> Result<(), Error> {
-    let needed = specs.iter().any(|s| {
-        s.checks
-            .iter()
-            .any(|c| matches!(c, crate::spec::CheckSpec::Model { .. }))
-    });
-    if needed {
-        crate::model::prepare_shown(&grader.cache, grader.toolchain).map_err(GradeError::from)?;
-    }
-    Ok(())
 }

@@ -28,11 +28,29 @@
 //! The edition is written into a temporary folder beside OUT and moved into
 //! place once committed, so a failure leaves no half edition behind.
 
-use crate::commands::Error;
 use crate::project::{EDITION_MARKER, Project};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// What stops `publish` (or a verb that needs the instructor's tree): one
+/// line, exit status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// Whether it is only the reader of the output gone away.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
 
 const STUDENT_README: &str = include_str!("publish/README.md");
 

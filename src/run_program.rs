@@ -15,12 +15,30 @@
 //! limit); 2 when the grader could not run it.
 
 use crate::checks::output::signal_name;
-use crate::commands::Error;
 use crate::grade::{BuildStage, GradeError, Grader};
 use crate::run::{self, Termination};
 use crate::spec::ExerciseSpec;
 use crate::submission;
 use std::io::Write;
+
+/// What stops `run` (a missing exercise folder, a build or run the grader
+/// could not carry out): one line, exit status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Grade(#[from] crate::grade::GradeError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// Whether it is only the reader of the output gone away.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
 
 pub fn run(grader: &Grader, spec: &ExerciseSpec, out: &mut impl Write) -> Result<u8, Error> {
     let dir = grader.project.exercise_dir(&spec.id);

@@ -17,6 +17,26 @@ use crate::spec::{ExerciseSpec, StarterExpect};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// What stops `verify` itself (a spec that does not load, a target folder
+/// that cannot be read): one line, exit status 2. A claim that does not
+/// hold is a result, not an error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// Whether it is only the reader of the output gone away.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
 /// What a target must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -191,7 +211,7 @@ pub fn run(
     repeat: usize,
     out: &mut impl Write,
     style: Style,
-) -> Result<bool, crate::commands::Error> {
+) -> Result<bool, Error> {
     let ids = if only.is_empty() {
         grader.project.exercise_ids()?
     } else {
@@ -200,7 +220,7 @@ pub fn run(
     let mut all = Vec::new();
     for id in &ids {
         let spec = grader.project.spec(id)?;
-        let t = targets(grader, &spec).map_err(crate::commands::Error::Other)?;
+        let t = targets(grader, &spec).map_err(Error::Other)?;
         all.push((spec, t));
     }
     let work: Vec<(&ExerciseSpec, &Target)> = all

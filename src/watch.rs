@@ -27,7 +27,6 @@
 //! Not here: the report itself ([`crate::report::human`]) and the list
 //! ([`crate::report::list`]), which `check` and `list` print the same way.
 
-use crate::commands::Error;
 use crate::grade::{GradeResult, Grader, ResultStatus};
 use crate::progress::{self, Progress, Row};
 use crate::project::Project;
@@ -42,6 +41,27 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, Instant};
+
+/// What stops `watch` (no terminal, no exercises, a folder that cannot be
+/// watched): one line, exit status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error(transparent)]
+    Grade(#[from] crate::grade::GradeError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// Whether it is only the reader of the output gone away.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
 
 /// How long the files must be quiet before a save is graded: editors write
 /// a file in several steps (truncate, write, rename), and one save must be
@@ -116,7 +136,7 @@ pub fn run(project: &Project, start: Option<&str>, style: Style) -> Result<u8, E
     let grader = Arc::new(Grader::new(project.clone())?);
     // Before the screen is taken: the one-time build says what it does.
     let specs: Vec<ExerciseSpec> = rows.iter().map(|r| r.spec.clone()).collect();
-    crate::commands::prebuild_model(&grader, &specs)?;
+    grader.prebuild_model(&specs)?;
     let (tx, rx) = mpsc::channel();
 
     // Canonical, as some platforms report events (macOS: `/private/var/…`

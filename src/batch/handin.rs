@@ -11,9 +11,9 @@
 //! as not handed in (0 points), never dropped. Every format writes one
 //! document for the whole hand-in.
 
+use super::error::Error;
 use super::{ClassResults, ExerciseInfo, SCHEMA, discover};
 use crate::cli::Format;
-use crate::commands::Error;
 use crate::grade::{GradeResult, Grader, ResultStatus};
 use crate::report::{self, Style};
 use std::io::Write;

@@ -8,8 +8,8 @@
 //! hand out zeros. Outputs that are not shards (say, two halves of a class
 //! graded separately) merge too, as long as no submission appears twice.
 
+use super::error::Error;
 use super::{ClassResults, SCHEMA, Shard};
-use crate::commands::Error;
 use crate::project::Project;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;

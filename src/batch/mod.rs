@@ -17,6 +17,7 @@
 
 pub mod archive;
 mod discover;
+mod error;
 pub mod handin;
 pub mod merge;
 mod meter;
@@ -25,9 +26,9 @@ pub mod shard;
 mod store;
 
 pub use discover::Skipped;
+pub use error::Error;
 pub use shard::Shard;
 
-use crate::commands::Error;
 use crate::grade::{GradeResult, Grader, ResultStatus};
 use crate::project::Project;
 use crate::report;

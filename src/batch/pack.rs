@@ -10,7 +10,7 @@
 //! to the same bytes.
 
 use super::archive::{self, Kind};
-use crate::commands::Error;
+use super::error::Error;
 use crate::project::Project;
 use crate::submission::{MAX_FILE_BYTES, MAX_FILES};
 use std::io::Write;

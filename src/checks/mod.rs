@@ -5,6 +5,7 @@
 pub mod facts;
 pub mod lib_threads;
 pub mod model;
+pub mod observed;
 pub mod output;
 pub mod rules;
 pub mod threads;

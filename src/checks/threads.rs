@@ -3,8 +3,8 @@
 //! could run at the same time (not joined one by one), which thread printed
 //! each line, and how the CPU work was shared.
 
+use super::observed::Observed;
 use super::{Category, CheckOutcome};
-use crate::grade::Observed;
 use crate::spec::ThreadRules;
 use crate::trace::Trace;
 use regex::Regex;

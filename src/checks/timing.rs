@@ -26,9 +26,9 @@
 //! where the sleep costs nothing.
 
 use super::facts::{self, Finding, TimeWait};
+use super::observed::Observed;
 use super::output::{evaluate, judge_run, judge_termination, numbered};
 use super::{Category, CheckOutcome, Status};
-use crate::grade::Observed;
 use crate::run::{Activity, Termination};
 use crate::spec::Rule;
 use crate::trace::{SleepEvent, Trace};

@@ -5,7 +5,7 @@
 //! threads is luck, and the checks that would judge one are not judged
 //! ([`Proof::voids`]): one submission, one score.
 
-use super::GradeError;
+use super::error::GradeError;
 use crate::checks::{self, Category, CheckOutcome};
 use crate::model::ModelContext;
 use crate::model::explain::Evidence;
