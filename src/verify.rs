@@ -212,10 +212,13 @@ pub fn run(
     out: &mut impl Write,
     style: Style,
 ) -> Result<bool, Error> {
+    // `--exercise` takes what `check` takes: an id, a number, a name part.
     let ids = if only.is_empty() {
         grader.project.exercise_ids()?
     } else {
-        only.to_vec()
+        only.iter()
+            .map(|given| grader.project.resolve(Some(given), "verify"))
+            .collect::<Result<Vec<_>, _>>()?
     };
     let mut all = Vec::new();
     for id in &ids {
