@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use super::{ModelError, registry};
+use super::error::ModelError;
+use super::registry;
 use std::time::{Duration, Instant};
 
 /// The facade's sources, as `(file name, text)`.
