@@ -14,141 +14,129 @@
 //! The student's library keeps `-F unsafe-code`, debug assertions and
 //! overflow checks; it is not given `--cfg loom`, so `cfg(loom)` tricks in
 //! a submission change nothing between the real build and the model.
+//!
+//! The files a harness is made of are written by `harness/sources.rs`;
+//! rustc is called, and its output held to the compiled-code checks, by
+//! `harness/compile.rs`.
 
-use super::bypass;
+mod compile;
+mod sources;
+
+pub use sources::grader_files;
+
+use super::context::{Harness, ModelContext};
+use super::error::{ModelError, io};
 use super::explain::Verdict;
-use super::rewrite::{self, Rejection};
-use super::workspace::Prebuilt;
-use super::{ModelContext, ModelError};
+use super::observe::scenarios as calls;
+use super::workspace::{Prebuilt, prepare};
 use crate::checks::Category;
-use crate::compiled;
-use crate::run::{self, Termination};
+use compile::{
+    Checked, Failed, api_mismatch, base_args, compile_checked, first_error, link_args, remap, rustc,
+};
+use sources::{harness_main, rejected, rewrite_library, write_scenarios};
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A harness ready to run, or why the submission cannot get one.
-#[derive(Debug, Clone)]
-pub enum Harness {
-    Ready { exe: PathBuf },
-    Rejected(Verdict),
+/// The harness half of [`ModelContext`]: which harnesses the spec's checks
+/// need, built on first use (the two in parallel) and kept.
+impl ModelContext<'_> {
+    /// Builds whichever harnesses the spec's checks need, the two in
+    /// parallel (two rustc calls on two cores).
+    fn harnesses(&self, want_model: bool, want_unit: bool) -> Result<(), ModelError> {
+        let need_model = want_model && self.model.get().is_none();
+        let need_unit = want_unit && self.unit.get().is_none();
+        let (m, u) = std::thread::scope(|s| {
+            let unit = need_unit.then(|| s.spawn(|| self.build_unit()));
+            let model = need_model.then(|| self.build_model());
+            let unit = unit.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (model, unit)
+        });
+        if let Some(m) = m {
+            let _ = self.model.set(m?);
+        }
+        if let Some(u) = u {
+            let _ = self.unit.set(u?);
+        }
+        Ok(())
+    }
+
+    /// Builds the model harness alone: it needs the submission's sources,
+    /// not the build stage's library, so it can be built beside that.
+    pub(crate) fn build_model_harness(&self) -> Result<Harness, ModelError> {
+        self.build_model()
+    }
+
+    /// Builds the unit harness alone (against the library this context
+    /// was made with).
+    pub(crate) fn build_unit_harness(&self) -> Result<Harness, ModelError> {
+        self.build_unit()
+    }
+
+    /// Takes harnesses built beforehand ([`Self::build_model_harness`],
+    /// [`Self::build_unit_harness`]).
+    pub(crate) fn adopt_harnesses(&self, model: Option<Harness>, unit: Option<Harness>) {
+        if let Some(h) = model {
+            let _ = self.model.set(h);
+        }
+        if let Some(h) = unit {
+            let _ = self.unit.set(h);
+        }
+    }
+
+    fn build_model(&self) -> Result<Harness, ModelError> {
+        let pre = prepare(self.cache, self.toolchain)?;
+        build_model(self, &pre)
+    }
+
+    fn build_unit(&self) -> Result<Harness, ModelError> {
+        match self.std_rlib {
+            Some(rlib) => {
+                let pre = prepare(self.cache, self.toolchain)?;
+                build_unit(self, rlib, &pre)
+            }
+            None => Ok(Harness::Rejected(Verdict {
+                category: crate::checks::Category::CompileError,
+                message: "the library was not built, so its functions cannot be tested".into(),
+                details: String::new(),
+            })),
+        }
+    }
+
+    fn wants(&self) -> (bool, bool) {
+        use crate::spec::CheckSpec;
+        let model = self
+            .spec
+            .checks
+            .iter()
+            .any(|c| matches!(c, CheckSpec::Model { .. }))
+            || calls::wanted(self.spec);
+        let unit = self
+            .spec
+            .checks
+            .iter()
+            .any(|c| matches!(c, CheckSpec::Unit { .. }));
+        (model, unit)
+    }
+
+    pub(crate) fn model_harness(&self) -> Result<&Harness, ModelError> {
+        if self.model.get().is_none() {
+            let (_, unit) = self.wants();
+            self.harnesses(true, unit)?;
+        }
+        Ok(self.model.get().expect("built above"))
+    }
+
+    pub(crate) fn unit_harness(&self) -> Result<&Harness, ModelError> {
+        if self.unit.get().is_none() {
+            let (model, _) = self.wants();
+            self.harnesses(model, true)?;
+        }
+        Ok(self.unit.get().expect("built above"))
+    }
 }
 
 const UNIT_SUPPORT: &str = include_str!("unit_support.rs");
-
-/// The `.rs` files of a grader folder (`model/` or `unit/`), by name.
-pub fn grader_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ModelError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ModelError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut files = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if !is_ident(&name) {
-                return Err(ModelError::Scenario {
-                    path,
-                    message: "file names must be Rust identifiers".into(),
-                });
-            }
-            files.push((name, path));
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-fn is_ident(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
-    move |source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// Every `.rs` file under `dir`, relative to it.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(ft) = entry.file_type() else { continue };
-            let path = entry.path();
-            if ft.is_dir() {
-                stack.push(path);
-            } else if ft.is_file()
-                && path.extension().is_some_and(|e| e == "rs")
-                && let Ok(rel) = path.strip_prefix(dir)
-            {
-                out.push(rel.to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The submission's library, rewritten onto the facade, in `out/src/`.
-/// Returns the rejections found in the library's own files.
-fn rewrite_library(src: &Path, out: &Path) -> Result<Vec<Rejection>, ModelError> {
-    let library = rewrite::library_files(src);
-    let mut rejections = Vec::new();
-    for rel in rust_files(src) {
-        if rel == Path::new("main.rs") || rel.starts_with("bin") {
-            continue;
-        }
-        let from = src.join(&rel);
-        let text = std::fs::read_to_string(&from).map_err(io(&from))?;
-        let name = rel.to_string_lossy().replace('\\', "/");
-        let result = rewrite::rewrite_source(&name, &text);
-        if library.contains(&from) {
-            rejections.extend(result.rejections);
-        }
-        let to = out.join(&rel);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        std::fs::write(&to, result.text).map_err(io(&to))?;
-    }
-    rejections.sort();
-    Ok(rejections)
-}
-
-fn rejected(rejections: &[Rejection]) -> Verdict {
-    let first = &rejections[0];
-    let mut details = String::from(
-        "The model checker runs your library under every interleaving of its threads. \
-         It cannot do that with:\n",
-    );
-    for r in rejections {
-        let _ = writeln!(details, "  - {r}");
-    }
-    Verdict {
-        category: Category::Forbidden,
-        message: format!(
-            "cannot be model-checked: {} at {} — {}",
-            first.what,
-            first.at(),
-            first.why
-        ),
-        details,
-    }
-}
 
 /// Builds the model harness of the submission in `ctx.sources`.
 ///
@@ -179,7 +167,7 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
     }
     let crate_name = ctx.spec.crate_name();
     let mut scenarios = write_scenarios(ctx, &scen_dir)?;
-    scenarios.extend(super::observe::write_calls(ctx.spec, &scen_dir)?);
+    scenarios.extend(calls::write_calls(ctx.spec, &scen_dir)?);
     let exe = dir.join("model-harness");
     let lib_rs = src.join("lib.rs");
     let library = std::fs::read_to_string(&lib_rs).map_err(io(&lib_rs))?;
@@ -284,126 +272,6 @@ pub fn build_model(ctx: &ModelContext, pre: &Prebuilt) -> Result<Harness, ModelE
     }
 }
 
-/// What one harness compile is held to (see [`super::bypass`]).
-struct Checked<'a> {
-    /// Crates whose functions are the student's.
-    crates: &'a [&'a str],
-    /// The grader's own functions among them.
-    skip: &'a dyn Fn(&str) -> bool,
-    /// Where the compile may read source files.
-    allowed: Vec<PathBuf>,
-}
-
-/// Compiles `args` into `out` with the compiled-code checks: rustc writes
-/// its IR and dep-info beside `out`, and the student's functions in it may
-/// reach nothing the model cannot see, nor the compile read a file outside
-/// `check.allowed`. `Err` when rustc reports errors or reaches a limit;
-/// otherwise the
-/// rejections, with lines: when something is found, the crate is compiled
-/// once more with line tables to say where (the usual build has none, which
-/// keeps it fast).
-fn compile_checked(
-    ctx: &ModelContext,
-    dir: &Path,
-    reads: &[&Path],
-    args: Vec<OsString>,
-    out: &Path,
-    check: &Checked,
-) -> Result<Result<Vec<Rejection>, Failed>, ModelError> {
-    let ir_path = out.with_extension("ll");
-    let deps = out.with_extension("d");
-    let mut first = args.clone();
-    first.extend(compiled::emit_args(out, &ir_path, &deps));
-    if let Err(failed) = rustc(ctx, dir, reads, first)? {
-        return Ok(Err(failed));
-    }
-    let read = compiled::files_read(&deps, dir).map_err(io(&deps))?;
-    let strays = compiled::outside(&read, &check.allowed);
-    if !strays.is_empty() {
-        return Ok(Ok(strays
-            .iter()
-            .map(|p| Rejection {
-                file: "the library".into(),
-                line: 0,
-                what: format!("reading `{}`", p.display()),
-                why: "the compile read a file outside the submission's `src/` \
-                      (`include!`, `include_str!`, `#[path]`...)"
-                    .into(),
-            })
-            .collect()));
-    }
-    let ir = compiled::read_ir(&ir_path).map_err(io(&ir_path))?;
-    let found = bypass::check(&ir, check.crates, check.skip);
-    if found.is_empty() {
-        return Ok(Ok(found));
-    }
-    let located_ir = out.with_extension("lines.ll");
-    let mut again = args;
-    let mut emit = OsString::from("--emit=llvm-ir=");
-    emit.push(&located_ir);
-    again.extend([
-        "-C".into(),
-        "debuginfo=line-tables-only".into(),
-        emit,
-        "-C".into(),
-        "symbol-mangling-version=v0".into(),
-        "-C".into(),
-        "no-prepopulate-passes".into(),
-        "-C".into(),
-        "collapse-macro-debuginfo=yes".into(),
-    ]);
-    if rustc(ctx, dir, reads, again)?.is_ok()
-        && let Ok(ir) = compiled::read_ir(&located_ir)
-    {
-        let located = bypass::check(&ir, check.crates, check.skip);
-        if !located.is_empty() {
-            return Ok(Ok(located));
-        }
-    }
-    Ok(Ok(found))
-}
-
-/// The grader's scenarios, rewritten onto the facade like the library (so
-/// they are written with plain `std` paths), copied into `dir`: `(name,
-/// copy)`.
-fn write_scenarios(ctx: &ModelContext, dir: &Path) -> Result<Vec<(String, PathBuf)>, ModelError> {
-    let mut out = Vec::new();
-    let folder = ctx.spec.dir.join("model");
-    // A spec with `lib-threads` checks and no scenario has no folder.
-    if !folder.exists() && super::observe::wanted(ctx.spec) {
-        return Ok(out);
-    }
-    for (name, path) in grader_files(&folder)? {
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        let file = format!("{name}.rs");
-        let copy = dir.join(&file);
-        let rewritten = rewrite::rewrite_source(&file, &text);
-        let qualified = bypass::qualify_macros(&rewritten.text);
-        std::fs::write(&copy, qualified).map_err(io(&copy))?;
-        out.push((name, copy));
-    }
-    Ok(out)
-}
-
-/// The scenario modules and a `main` that runs the one named on the
-/// command line.
-fn harness_main(scenarios: &[(String, PathBuf)]) -> String {
-    let mut main = String::new();
-    for (i, (_, path)) in scenarios.iter().enumerate() {
-        let _ = writeln!(
-            main,
-            "#[path = {:?}]\nmod grader_scenario_{i};",
-            path.display().to_string()
-        );
-    }
-    main.push_str("fn main() {\n    grader_conc::model::main(&[\n");
-    for (i, (name, _)) in scenarios.iter().enumerate() {
-        let _ = writeln!(main, "        ({name:?}, grader_scenario_{i}::scenario),");
-    }
-    main.push_str("    ]);\n}\n");
-    main
-}
-
 /// Builds the unit harness against the library `rlib` (built for `std`)
 /// and the prebuilt `grader_seal`, which proves its last step.
 pub fn build_unit(ctx: &ModelContext, rlib: &Path, pre: &Prebuilt) -> Result<Harness, ModelError> {
@@ -463,171 +331,4 @@ pub fn build_unit(ctx: &ModelContext, rlib: &Path, pre: &Prebuilt) -> Result<Har
         Ok(()) => {}
     }
     Ok(Harness::Ready { exe })
-}
-
-fn api_mismatch(stderr: &str) -> Verdict {
-    let (message, rendered) = first_error(stderr);
-    Verdict {
-        category: Category::CompileError,
-        message: format!(
-            "the library's public API does not match the exercise (the grader's tests do not compile against it): {message}"
-        ),
-        details: rendered,
-    }
-}
-
-fn base_args(crate_name: &str, crate_type: &str) -> Vec<OsString> {
-    [
-        "--edition",
-        "2021",
-        "--crate-name",
-        crate_name,
-        "--crate-type",
-        crate_type,
-        "-C",
-        "opt-level=0",
-        "-C",
-        "debuginfo=0",
-        "-C",
-        "debug-assertions=on",
-        "-C",
-        "overflow-checks=on",
-        "--error-format=json",
-    ]
-    .into_iter()
-    .map(OsString::from)
-    .collect()
-}
-
-fn link_args(pre: &Prebuilt) -> Vec<OsString> {
-    let mut ext = OsString::from("grader_conc=");
-    ext.push(&pre.facade);
-    let mut dep = OsString::from("dependency=");
-    dep.push(&pre.deps);
-    vec!["--extern".into(), ext, "-L".into(), dep]
-}
-
-fn remap(dir: &Path, to: &str) -> Vec<OsString> {
-    let mut arg = OsString::from("--remap-path-prefix=");
-    arg.push(dir);
-    arg.push(format!("{}={to}", std::path::MAIN_SEPARATOR));
-    vec![arg]
-}
-
-/// Why a harness compile did not give a program.
-enum Failed {
-    /// rustc reported errors (its JSON diagnostics).
-    Errors(String),
-    /// The compile reached one of its limits (`crate::build_limits`).
-    Limit(Verdict),
-}
-
-/// Runs rustc as a supervised child under the submission's compile limits.
-fn rustc(
-    ctx: &ModelContext,
-    cwd: &Path,
-    reads: &[&Path],
-    args: Vec<OsString>,
-) -> Result<Result<(), Failed>, ModelError> {
-    let limits = crate::build_limits::BuildLimits::from_spec(&ctx.spec.limits);
-    // As for the build stage: the toolchain and the prebuilt rlibs are
-    // readable, only the folder of this build is writable, and the linker's
-    // temporary files go there too.
-    let tmp = cwd.join("tmp");
-    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let mut req = run::Request::new(&ctx.toolchain.rustc, cwd, limits.run_limits())
-        .env("TMPDIR", &tmp)
-        .read(&ctx.toolchain.sysroot);
-    if let Some(bin) = ctx.toolchain.rustc.parent() {
-        req = req.read(bin);
-    }
-    for path in reads {
-        req = req.read(path);
-    }
-    req.args = args;
-    let outcome = run::run(&req)?;
-    let stderr = outcome.stderr_text();
-    if let Some((category, message)) = limits.verdict(outcome.termination, &stderr) {
-        return Ok(Err(Failed::Limit(Verdict {
-            category,
-            message,
-            details: String::new(),
-        })));
-    }
-    match outcome.termination {
-        Termination::Exited(0) => Ok(Ok(())),
-        _ => Ok(Err(Failed::Errors(stderr))),
-    }
-}
-
-/// The first error of rustc's JSON diagnostics (with its primary
-/// location), and every error as rustc renders it.
-pub fn first_error(stderr: &str) -> (String, String) {
-    #[derive(serde::Deserialize)]
-    struct Span {
-        file_name: String,
-        line_start: usize,
-        is_primary: bool,
-    }
-    #[derive(serde::Deserialize)]
-    struct Diagnostic {
-        level: String,
-        message: String,
-        #[serde(default)]
-        spans: Vec<Span>,
-        rendered: Option<String>,
-    }
-    let mut first = None;
-    let mut rendered = String::new();
-    for line in stderr.lines() {
-        let Ok(d) = serde_json::from_str::<Diagnostic>(line) else {
-            continue;
-        };
-        if d.level != "error" || d.message.starts_with("aborting due to") {
-            continue;
-        }
-        if let Some(r) = &d.rendered {
-            rendered.push_str(r);
-        }
-        if first.is_none() {
-            let at = d
-                .spans
-                .iter()
-                .find(|s| s.is_primary)
-                .map(|s| format!(" at {}:{}", s.file_name, s.line_start))
-                .unwrap_or_default();
-            first = Some(format!("{}{at}", d.message));
-        }
-    }
-    (
-        first.unwrap_or_else(|| "rustc reported an error".into()),
-        rendered,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grader_file_names_must_be_identifiers() {
-        assert!(is_ident("two_threads"));
-        assert!(is_ident("t2"));
-        assert!(!is_ident("Two"));
-        assert!(!is_ident("2threads"));
-        assert!(!is_ident("two-threads"));
-    }
-
-    #[test]
-    fn the_first_error_keeps_its_location() {
-        let stderr = r#"{"level":"warning","message":"unused","spans":[],"rendered":"w"}
-{"level":"error","message":"cannot find type `OnceLock` in module `sync`","spans":[{"file_name":"lib.rs","line_start":4,"is_primary":true}],"rendered":"error: cannot find\n"}
-{"level":"error","message":"aborting due to 1 previous error","spans":[],"rendered":"x"}"#;
-        let (message, rendered) = first_error(stderr);
-        assert_eq!(
-            message,
-            "cannot find type `OnceLock` in module `sync` at lib.rs:4"
-        );
-        assert_eq!(rendered, "error: cannot find\n");
-    }
 }

@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use super::{ModelError, registry};
+use super::error::ModelError;
+use super::registry;
 use std::time::{Duration, Instant};
 
 /// The facade's sources, as `(file name, text)`.
@@ -34,6 +35,7 @@ const FACADE: &[(&str, &str)] = &[
     ("trace.rs", include_str!("facade/trace.rs")),
     ("peek.rs", include_str!("facade/peek.rs")),
     ("sync.rs", include_str!("facade/sync.rs")),
+    ("lock.rs", include_str!("facade/lock.rs")),
     ("atomic.rs", include_str!("facade/atomic.rs")),
     ("mpsc.rs", include_str!("facade/mpsc.rs")),
     ("thread.rs", include_str!("facade/thread.rs")),

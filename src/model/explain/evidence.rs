@@ -9,7 +9,9 @@
 //! stops; its place is then found in the student's own files, at the line
 //! that names the constructor.
 
-use super::{Access, Event, Report, StaleWrite, ThreadState, access, thread_name};
+use super::races::{Access, StaleWrite, access};
+use super::report::{Event, Report, ThreadState};
+use super::steps::{is_foreign, thread_name};
 use crate::checks::{Category, SourceRef};
 use std::path::Path;
 
@@ -32,12 +34,6 @@ pub fn student_line(loc: &str) -> Option<(String, usize)> {
     let (file, line) = loc.rsplit_once(':')?;
     let line = line.parse().ok()?;
     Some((format!("src/{file}"), line))
-}
-
-/// A place outside the submission (the standard library, a dependency):
-/// the submission's paths are remapped to relative ones.
-pub fn is_foreign(loc: &str) -> bool {
-    loc.starts_with('/') || loc.starts_with('\\') || loc.get(1..3) == Some(":\\")
 }
 
 impl Report {
@@ -287,7 +283,7 @@ fn named_without_call(files: &[(String, String)], names: &[String]) -> Option<St
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
+    use super::super::report::parse;
     use super::*;
 
     fn report(lines: &str) -> Report {

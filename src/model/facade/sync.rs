@@ -5,10 +5,12 @@
 //! guarded value where [`peek`](crate::peek) can show it) and blocking, so a
 //! failing interleaving reads as "thread 1 locked the Mutex at lib.rs:9 and
 //! saw 0". Poisoning never happens under the model (a panic ends the
-//! exploration), so the `LockResult`s are always `Ok`.
+//! exploration), so the `LockResult`s are always `Ok`. What `Mutex` and
+//! `RwLock` share (the traced guard, the wait, the printing) is `lock.rs`.
 
 use crate::peek::peek;
 use crate::trace::{self, Loc, ObjId, Wait};
+use lock::{Held, Mode};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
@@ -19,6 +21,8 @@ pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 pub mod atomic;
 #[path = "mpsc.rs"]
 pub mod mpsc;
+#[path = "lock.rs"]
+mod lock;
 
 fn short_type<T: ?Sized>() -> String {
     // "alloc::vec::Vec<u64>" -> "Vec<u64>": students see their own words.
@@ -139,10 +143,7 @@ pub struct Mutex<T> {
 
 /// `std::sync::MutexGuard`, traced: dropping it records the release.
 pub struct MutexGuard<'a, T> {
-    inner: Option<loom::sync::MutexGuard<'a, T>>,
-    id: ObjId,
-    /// Whether the value was borrowed mutably (the release is a write).
-    wrote: bool,
+    held: Held<loom::sync::MutexGuard<'a, T>>,
 }
 
 impl<T> Mutex<T> {
@@ -158,17 +159,15 @@ impl<T> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let loc = Location::caller();
-        trace::blocked(Wait::Lock(self.id), loc);
-        let guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        trace::unblocked();
-        Ok(self.locked(guard, loc, "lock"))
+        let guard = lock::acquire(Mode::Lock, self.id, loc, || self.inner.lock());
+        Ok(self.locked(guard, loc))
     }
 
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let loc = Location::caller();
         match self.inner.try_lock() {
-            Ok(guard) => Ok(self.locked(guard, loc, "lock")),
+            Ok(guard) => Ok(self.locked(guard, loc)),
             Err(_) => {
                 trace::event(Some(self.id), Some(loc), "try-lock-failed", [None, None]);
                 Err(TryLockError::WouldBlock)
@@ -176,25 +175,14 @@ impl<T> Mutex<T> {
         }
     }
 
-    fn locked<'a>(
-        &'a self,
-        guard: loom::sync::MutexGuard<'a, T>,
-        loc: Loc,
-        verb: &'static str,
-    ) -> MutexGuard<'a, T> {
-        trace::acquired(self.id, "lock", loc);
-        trace::event(Some(self.id), Some(loc), verb, [peek(&*guard), None]);
+    fn locked<'a>(&'a self, guard: loom::sync::MutexGuard<'a, T>, loc: Loc) -> MutexGuard<'a, T> {
         MutexGuard {
-            inner: Some(guard),
-            id: self.id,
-            wrote: false,
+            held: Held::taken(guard, self.id, Mode::Lock, loc),
         }
     }
 
     pub fn into_inner(self) -> LockResult<T> {
-        if crate::observe::active() {
-            crate::observe::consumed(self.id.0);
-        }
+        lock::consumed(self.id);
         Ok(self
             .inner
             .into_inner()
@@ -202,9 +190,7 @@ impl<T> Mutex<T> {
     }
 
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        if crate::observe::active() {
-            crate::observe::consumed(self.id.0);
-        }
+        lock::consumed(self.id);
         Ok(self.inner.get_mut().unwrap_or_else(PoisonError::into_inner))
     }
 }
@@ -223,65 +209,12 @@ impl<T> From<T> for Mutex<T> {
     }
 }
 
-/// As std writes it (a `try_lock`, then the value or `"<locked>"`): a
-/// library must not be able to tell the model from a real run by what it
-/// prints.
+/// As std writes it (a `try_lock`, then the value or `"<locked>"`, quoted
+/// as std quotes it): a library must not be able to tell the model from a
+/// real run by what it prints.
 impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("Mutex");
-        match self.try_lock() {
-            Ok(guard) => d.field("data", &&*guard),
-            Err(_) => d.field("data", &"<locked>"),
-        };
-        d.field("poisoned", &false);
-        d.finish_non_exhaustive()
-    }
-}
-
-impl<T> MutexGuard<'_, T> {
-    fn release(&mut self) {
-        if let Some(guard) = self.inner.as_ref() {
-            let wrote = self.wrote.then(|| "w".to_string());
-            trace::event(Some(self.id), None, "unlock", [peek(&**guard), wrote]);
-            self.wrote = false;
-            trace::released(self.id);
-        }
-    }
-}
-
-impl<T> Deref for MutexGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        self.inner
-            .as_ref()
-            .expect("guard is present outside Condvar::wait")
-    }
-}
-
-impl<T> DerefMut for MutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        self.wrote = true;
-        self.inner
-            .as_mut()
-            .expect("guard is present outside Condvar::wait")
-    }
-}
-
-impl<T> Drop for MutexGuard<'_, T> {
-    fn drop(&mut self) {
-        self.release();
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
+        lock::fmt_lock(f, "Mutex", || self.try_lock().ok(), &"<locked>")
     }
 }
 
@@ -295,15 +228,12 @@ pub struct RwLock<T> {
 
 /// `std::sync::RwLockReadGuard`, traced.
 pub struct RwLockReadGuard<'a, T> {
-    inner: loom::sync::RwLockReadGuard<'a, T>,
-    id: ObjId,
+    held: Held<loom::sync::RwLockReadGuard<'a, T>>,
 }
 
 /// `std::sync::RwLockWriteGuard`, traced.
 pub struct RwLockWriteGuard<'a, T> {
-    inner: loom::sync::RwLockWriteGuard<'a, T>,
-    id: ObjId,
-    wrote: bool,
+    held: Held<loom::sync::RwLockWriteGuard<'a, T>>,
 }
 
 impl<T> RwLock<T> {
@@ -319,47 +249,34 @@ impl<T> RwLock<T> {
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let loc = Location::caller();
-        trace::blocked(Wait::Read(self.id), loc);
-        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        trace::unblocked();
-        Ok(self.read_locked(inner, loc))
+        let guard = lock::acquire(Mode::Read, self.id, loc, || self.inner.read());
+        Ok(self.read_locked(guard, loc))
     }
 
     fn read_locked<'a>(
         &'a self,
-        inner: loom::sync::RwLockReadGuard<'a, T>,
+        guard: loom::sync::RwLockReadGuard<'a, T>,
         loc: Loc,
     ) -> RwLockReadGuard<'a, T> {
-        trace::acquired(self.id, "read", loc);
-        trace::event(Some(self.id), Some(loc), "read-lock", [peek(&*inner), None]);
-        RwLockReadGuard { inner, id: self.id }
+        RwLockReadGuard {
+            held: Held::taken(guard, self.id, Mode::Read, loc),
+        }
     }
 
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let loc = Location::caller();
-        trace::blocked(Wait::Write(self.id), loc);
-        let inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        trace::unblocked();
-        Ok(self.write_locked(inner, loc))
+        let guard = lock::acquire(Mode::Write, self.id, loc, || self.inner.write());
+        Ok(self.write_locked(guard, loc))
     }
 
     fn write_locked<'a>(
         &'a self,
-        inner: loom::sync::RwLockWriteGuard<'a, T>,
+        guard: loom::sync::RwLockWriteGuard<'a, T>,
         loc: Loc,
     ) -> RwLockWriteGuard<'a, T> {
-        trace::acquired(self.id, "write", loc);
-        trace::event(
-            Some(self.id),
-            Some(loc),
-            "write-lock",
-            [peek(&*inner), None],
-        );
         RwLockWriteGuard {
-            inner,
-            id: self.id,
-            wrote: false,
+            held: Held::taken(guard, self.id, Mode::Write, loc),
         }
     }
 
@@ -367,7 +284,7 @@ impl<T> RwLock<T> {
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let loc = Location::caller();
         match self.inner.try_read() {
-            Ok(inner) => Ok(self.read_locked(inner, loc)),
+            Ok(guard) => Ok(self.read_locked(guard, loc)),
             Err(_) => Err(TryLockError::WouldBlock),
         }
     }
@@ -376,15 +293,13 @@ impl<T> RwLock<T> {
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let loc = Location::caller();
         match self.inner.try_write() {
-            Ok(inner) => Ok(self.write_locked(inner, loc)),
+            Ok(guard) => Ok(self.write_locked(guard, loc)),
             Err(_) => Err(TryLockError::WouldBlock),
         }
     }
 
     pub fn into_inner(self) -> LockResult<T> {
-        if crate::observe::active() {
-            crate::observe::consumed(self.id.0);
-        }
+        lock::consumed(self.id);
         Ok(self
             .inner
             .into_inner()
@@ -392,9 +307,7 @@ impl<T> RwLock<T> {
     }
 
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        if crate::observe::active() {
-            crate::observe::consumed(self.id.0);
-        }
+        lock::consumed(self.id);
         Ok(self.inner.get_mut().unwrap_or_else(PoisonError::into_inner))
     }
 }
@@ -406,59 +319,53 @@ impl<T: Default> Default for RwLock<T> {
     }
 }
 
-/// As std writes it (a `try_read`, then the value or `<locked>`).
+/// As std writes it (a `try_read`, then the value or `<locked>`, unquoted
+/// as std leaves it).
 impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("RwLock");
-        match self.try_read() {
-            Ok(guard) => d.field("data", &&*guard),
-            Err(_) => d.field("data", &format_args!("<locked>")),
-        };
-        d.field("poisoned", &false);
-        d.finish_non_exhaustive()
+        lock::fmt_lock(f, "RwLock", || self.try_read().ok(), &format_args!("<locked>"))
     }
 }
 
-impl<T> Deref for RwLockReadGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.inner
-    }
+// ---------------------------------------------------------------- guards
+
+/// A guard's access to its value (a mutable borrow makes the release a
+/// write), and its printing, which is its value's as in std.
+macro_rules! guard {
+    ($guard:ident $(, $mutable:ident)?) => {
+        impl<T> Deref for $guard<'_, T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                self.held.value()
+            }
+        }
+
+        $(guard!(@$mutable $guard);)?
+
+        impl<T: fmt::Debug> fmt::Debug for $guard<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                (**self).fmt(f)
+            }
+        }
+
+        impl<T: fmt::Display> fmt::Display for $guard<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                (**self).fmt(f)
+            }
+        }
+    };
+    (@mutable $guard:ident) => {
+        impl<T> DerefMut for $guard<'_, T> {
+            fn deref_mut(&mut self) -> &mut T {
+                self.held.value_mut()
+            }
+        }
+    };
 }
 
-impl<T> Drop for RwLockReadGuard<'_, T> {
-    fn drop(&mut self) {
-        trace::event(Some(self.id), None, "read-unlock", [None, None]);
-        trace::released(self.id);
-    }
-}
-
-impl<T> Deref for RwLockWriteGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.inner
-    }
-}
-
-impl<T> DerefMut for RwLockWriteGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        self.wrote = true;
-        &mut self.inner
-    }
-}
-
-impl<T> Drop for RwLockWriteGuard<'_, T> {
-    fn drop(&mut self) {
-        let wrote = self.wrote.then(|| "w".to_string());
-        trace::event(
-            Some(self.id),
-            None,
-            "write-unlock",
-            [peek(&*self.inner), wrote],
-        );
-        trace::released(self.id);
-    }
-}
+guard!(MutexGuard, mutable);
+guard!(RwLockReadGuard);
+guard!(RwLockWriteGuard, mutable);
 
 // ---------------------------------------------------------------- Condvar
 
@@ -491,9 +398,9 @@ impl Condvar {
     #[track_caller]
     pub fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let loc = Location::caller();
-        let mutex = guard.id;
-        guard.release();
-        let inner = guard.inner.take().expect("guard is present");
+        let mutex = guard.held.id;
+        guard.held.release();
+        let inner = guard.held.guard.take().expect("guard is present");
         trace::event(Some(self.id), Some(loc), "wait", [None, None]);
         trace::blocked(Wait::Condvar(self.id, mutex), loc);
         let inner = self
@@ -503,7 +410,7 @@ impl Condvar {
         trace::unblocked();
         trace::acquired(mutex, "lock", loc);
         trace::event(Some(mutex), Some(loc), "relock", [peek(&*inner), None]);
-        guard.inner = Some(inner);
+        guard.held.guard = Some(inner);
         Ok(guard)
     }
 
