@@ -19,7 +19,6 @@
 //! and how far it got; a build started from inside a grading is quiet.
 
 use crate::compile::Toolchain;
-use std::hash::{Hash, Hasher};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -127,16 +126,36 @@ fn rustc_version(tc: &Toolchain) -> Result<&'static str, ModelError> {
         .map_err(|e| ModelError::Toolchain(e.clone()))
 }
 
+/// The workspace's folder name: SHA-256 over the compiler's version and
+/// every embedded source (each piece after its length), 32 hex digits of
+/// it. A hash that stays the same across Rust releases, unlike std's
+/// `DefaultHasher`; and the 16-digit folders that hasher named are never
+/// taken for one of these.
 fn key(version: &str) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    version.hash(&mut h);
-    WORKSPACE_MANIFEST.hash(&mut h);
-    FACADE_MANIFEST.hash(&mut h);
-    SEAL_MANIFEST.hash(&mut h);
-    SEAL.hash(&mut h);
-    LOCKFILE.hash(&mut h);
-    FACADE.hash(&mut h);
-    format!("{:016x}", h.finish())
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let mut piece = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    for text in [
+        version,
+        WORKSPACE_MANIFEST,
+        FACADE_MANIFEST,
+        SEAL_MANIFEST,
+        SEAL,
+        LOCKFILE,
+    ] {
+        piece(text.as_bytes());
+    }
+    for (name, text) in FACADE {
+        piece(name.as_bytes());
+        piece(text.as_bytes());
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Builds (or finds) loom and the facade under `cache/model/`, quietly.
