@@ -136,8 +136,9 @@ fn write_at(
     Ok(())
 }
 
-/// One failed check: lead-ins, details, the student's lines; nothing at
-/// all when there is nothing to add to its line above.
+/// One failed check's [`Explanation`](explain::Explanation): lead-ins,
+/// details, the student's lines; nothing at all when there is nothing to
+/// add to its line above.
 fn failure(
     out: &mut impl Write,
     page: &Page,
@@ -145,10 +146,10 @@ fn failure(
     style: Style,
     width: usize,
 ) -> io::Result<()> {
-    let leads = explain::lead_ins(c);
-    let snippet = snippet::render(page.submission, &explain::places(c), style.color);
-    let details = safe::text(c.details.trim_end());
-    if leads.is_empty() && details.trim().is_empty() && snippet.is_empty() {
+    let explanation = explain::Explanation::of(c);
+    let snippet = snippet::render(page.submission, &explanation.places, style.color);
+    let details = safe::text(explanation.details);
+    if explanation.leads.is_empty() && details.trim().is_empty() && snippet.is_empty() {
         return Ok(());
     }
     let cat = c.category.map(|c| c.to_string()).unwrap_or_default();
@@ -159,8 +160,8 @@ fn failure(
         style.red(&format!("✗ {}", c.name)),
         style.dim(&format!("({cat})"))
     )?;
-    for lead in leads {
-        for line in wrap(&lead, "  → ", "    ", width) {
+    for lead in &explanation.leads {
+        for line in wrap(lead, "  → ", "    ", width) {
             writeln!(out, "{}", style.bold(&line))?;
         }
     }
