@@ -126,31 +126,18 @@ fn rustc_version(tc: &Toolchain) -> Result<&'static str, ModelError> {
         .map_err(|e| ModelError::Toolchain(e.clone()))
 }
 
-/// The workspace's folder name: SHA-256 over the compiler's version and
-/// every embedded source (each piece after its length), 32 hex digits of
-/// it. A hash that stays the same across Rust releases, unlike std's
-/// `DefaultHasher`; and the 16-digit folders that hasher named are never
-/// taken for one of these.
+/// The workspace's folder: 32 hex digits of SHA-256 over the compiler's
+/// version and every embedded source, each after its length. Stable across
+/// Rust releases, unlike std's `DefaultHasher`, whose 16-digit folders are
+/// never taken for these.
 fn key(version: &str) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
-    let mut piece = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    for text in [
-        version,
-        WORKSPACE_MANIFEST,
-        FACADE_MANIFEST,
-        SEAL_MANIFEST,
-        SEAL,
-        LOCKFILE,
-    ] {
-        piece(text.as_bytes());
-    }
-    for (name, text) in FACADE {
-        piece(name.as_bytes());
-        piece(text.as_bytes());
+    let texts = [version, WORKSPACE_MANIFEST, FACADE_MANIFEST, SEAL_MANIFEST];
+    let facade = FACADE.iter().flat_map(|(name, text)| [*name, *text]);
+    for piece in texts.into_iter().chain([SEAL, LOCKFILE]).chain(facade) {
+        h.update((piece.len() as u64).to_le_bytes());
+        h.update(piece);
     }
     h.finalize()[..16]
         .iter()
