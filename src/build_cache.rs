@@ -9,7 +9,11 @@
 //! `out/`, where a fresh build would have put them, so the run sees the same
 //! paths and permissions either way. The key covers everything a build
 //! depends on: the sources (names and bytes), the crate names, the rustc
-//! binary, and the grader binary itself (which holds the compile flags).
+//! binary, and the grader binary itself (which holds the compile flags),
+//! hashed with SHA-256: the sources are a student's, and a key they could
+//! steer would run someone else's build. The folder is named by the whole
+//! digest (64 hex digits); the 16-digit FNV-1a folders of older graders
+//! are never looked up.
 
 use crate::submission::Sources;
 use std::path::{Path, PathBuf};
@@ -23,14 +27,15 @@ pub struct Entry {
     dir: PathBuf,
 }
 
-struct Fnv(u64);
+/// The key of an entry, fed piece by piece.
+struct Key(sha2::Sha256);
 
-impl Fnv {
+impl Key {
+    /// A piece, after its length, so that pieces cannot run into each other.
     fn add(&mut self, bytes: &[u8]) {
-        for &b in bytes.iter().chain(&[0xff]) {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
+        use sha2::Digest;
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
     }
 
     /// A file's identity: path, size and modification time.
@@ -46,13 +51,23 @@ impl Fnv {
             self.add(&modified.to_le_bytes());
         }
     }
+
+    /// The digest, in hex: the entry's folder name.
+    fn name(self) -> String {
+        use sha2::Digest;
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 /// The cache entry for these sources, when the cache is on.
 pub fn entry(sources: &Sources, rustc: &Path, names: &[&str]) -> Option<Entry> {
     let root = std::env::var_os(VAR).filter(|v| !v.is_empty())?;
-    let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
-    hash.add(b"build-cache-1");
+    let mut hash = Key(sha2::Sha256::default());
+    hash.add(b"build-cache-2");
     hash.add_file(&std::env::current_exe().ok()?);
     hash.add_file(rustc);
     for name in names {
@@ -65,7 +80,7 @@ pub fn entry(sources: &Sources, rustc: &Path, names: &[&str]) -> Option<Entry> {
         hash.add(&std::fs::read(sources.dir.join(file)).ok()?);
     }
     Some(Entry {
-        dir: PathBuf::from(root).join(format!("{:016x}", hash.0)),
+        dir: PathBuf::from(root).join(hash.name()),
     })
 }
 

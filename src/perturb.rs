@@ -58,21 +58,31 @@ pub const SPIN_CPU_US: u64 = 5_000;
 /// threads held (a wait the shim does not wrap).
 pub const IDLE_MS: u64 = 500;
 
-/// FNV-1a, 64 bits: a stable content hash for the shim's file name, so that
-/// graders of different versions sharing a cache never load each other's
-/// shim.
-const fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash ^= bytes[i] as u64;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-        i += 1;
-    }
-    hash
+/// The shim's file name carries a hash of its bytes, so that graders of
+/// different versions sharing a cache never load each other's shim (the
+/// bytes are compared too before a file is reused): the first 64 bits of
+/// their SHA-256, as the other keys on disk are.
+fn shim_hash() -> u64 {
+    static HASH: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *HASH.get_or_init(|| {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(SHIM);
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first)
+    })
 }
 
-const SHIM_HASH: u64 = fnv1a(SHIM);
+/// [`shim_hash`] where a file name is formatted (`{SHIM_HASH:016x}`).
+struct ShimHash;
+
+impl std::fmt::LowerHex for ShimHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::LowerHex::fmt(&shim_hash(), f)
+    }
+}
+
+const SHIM_HASH: ShimHash = ShimHash;
 
 /// Writes the shim to `cache_dir/shim/libgrader_perturb-<hash>.so` unless an
 /// identical file is already there, and returns its absolute path.

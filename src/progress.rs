@@ -26,6 +26,10 @@ struct Entry {
     categories: Vec<String>,
     score: u32,
     max_score: u32,
+    /// [`sources_hash`]. Named for its hash: an entry an older grader
+    /// wrote (FNV-1a, under `sources`) makes the file unreadable, which is
+    /// "not checked", never a stale "done".
+    #[serde(rename = "sources_sha256")]
     sources: u64,
 }
 
@@ -172,48 +176,47 @@ impl Progress {
 }
 
 /// A hash of the `.rs` files under `dir/src` (names relative to `dir`, and
-/// contents); stable across runs and machines (FNV-1a, not the randomly
-/// seeded std hasher), and the same wherever the folder lies, so `batch` can
-/// key stored results by it.
+/// contents); stable across runs, machines and Rust releases, and the same
+/// wherever the folder lies, so `batch` can key stored results by it.
 pub fn sources_hash(dir: &Path) -> u64 {
     let mut files = Vec::new();
     collect(&dir.join("src"), &mut files, 0);
     files.sort();
-    let mut h = Fnv::new();
+    let mut h = KeyHasher::new();
     for f in files {
         let rel = f.strip_prefix(dir).unwrap_or(&f);
         h.feed(rel.to_string_lossy().as_bytes());
-        h.feed(&[0]);
         h.feed(&std::fs::read(&f).unwrap_or_default());
-        h.feed(&[0]);
     }
     h.finish()
 }
 
-/// FNV-1a, 64 bits: a stable hash for cache keys (not for security).
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv(u64);
+/// A key for content a student controls: SHA-256, so that no submission
+/// can be made to share the key of another (FNV-1a, which this replaces,
+/// can be steered to any value). Each piece fed is prefixed by its length,
+/// so that pieces cannot run into each other; the key is the digest's
+/// first 64 bits, which leaves finding a second submission with a given
+/// key at 2^64 tries.
+#[derive(Debug, Clone, Default)]
+pub struct KeyHasher(sha2::Sha256);
 
-impl Fnv {
-    pub fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+impl KeyHasher {
+    pub fn new() -> KeyHasher {
+        KeyHasher::default()
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
+        use sha2::Digest;
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
     }
 
     pub fn finish(self) -> u64 {
-        self.0
-    }
-}
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv::new()
+        use sha2::Digest;
+        let digest = self.0.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first)
     }
 }
 
@@ -265,6 +268,49 @@ mod tests {
         let done = vec![row("01", ExerciseStatus::Passed)];
         assert_eq!(next_not_done(&done, 1), None);
         assert_eq!(next_not_done(&[], 0), None);
+    }
+
+    #[test]
+    fn the_key_is_sha256_and_pieces_do_not_run_together() {
+        // The first 64 bits of SHA-256 over (length, bytes) pieces.
+        let mut h = KeyHasher::new();
+        h.feed(b"abc");
+        let mut bytes = 3u64.to_le_bytes().to_vec();
+        bytes.extend_from_slice(b"abc");
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(&bytes);
+        assert_eq!(
+            h.finish(),
+            u64::from_be_bytes(digest[..8].try_into().unwrap())
+        );
+        let key = |pieces: &[&[u8]]| {
+            let mut h = KeyHasher::new();
+            pieces.iter().for_each(|p| h.feed(p));
+            h.finish()
+        };
+        assert_ne!(key(&[b"ab", b"c"]), key(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn a_file_an_older_grader_wrote_is_not_checked_rather_than_done() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("graders")).unwrap();
+        let dir = root.path().join("exercises/01/src");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("main.rs"), "fn main() {}").unwrap();
+        let project = Project {
+            root: root.path().to_path_buf(),
+        };
+        let old = serde_json::json!({"exercises": {"01": {
+            "status": "pass", "categories": [], "score": 1, "max_score": 1,
+            "sources": sources_hash(&project.exercise_dir("01")),
+        }}});
+        std::fs::create_dir_all(project.cache_dir()).unwrap();
+        std::fs::write(path(&project), old.to_string()).unwrap();
+        assert_eq!(
+            Progress::load(&project).status("01", &project.exercise_dir("01")),
+            ExerciseStatus::NotChecked
+        );
     }
 
     #[test]

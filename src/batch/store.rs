@@ -1,10 +1,13 @@
 //! The result store that makes a batch resumable.
 //!
 //! Each graded submission's result is written the moment it is known, to
-//! `<cache>/results/<exercise>/<sources>-<spec>-<build>.json`, where the
-//! three hashes are of the submission's sources (the `src/**/*.rs` intake
-//! copies, by relative name and content), of the exercise's grader folder
-//! (spec and scenarios; not its fixtures) and of the grader build.
+//! `<cache>/results/<exercise>/sha256-<sources>-<spec>-<build>.json`, where
+//! the three keys are SHA-256 hashes ([`KeyHasher`]) of the submission's
+//! sources (the `src/**/*.rs` intake copies, by relative name and content),
+//! of the exercise's grader folder (spec and scenarios; not its fixtures)
+//! and of the grader build. A submission is hostile input: no crafted
+//! source can take the key of another's. (Entries of older graders, keyed
+//! by FNV-1a, have no `sha256-` and are never read.)
 //! A re-run after Ctrl-C or `kill -9` finds every finished result and grades
 //! only the rest; a changed submission, spec or grader misses and is
 //! regraded. Two students with identical sources share one entry.
@@ -17,7 +20,7 @@
 //! verdict that rests on a clock (`timeout`) are graded again.
 
 use crate::grade::GradeResult;
-use crate::progress::Fnv;
+use crate::progress::KeyHasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -45,7 +48,7 @@ impl Store {
 
     fn path(&self, key: &Key) -> PathBuf {
         self.dir.join(&key.exercise).join(format!(
-            "{:016x}-{:016x}-{:016x}.json",
+            "sha256-{:016x}-{:016x}-{:016x}.json",
             key.sources, key.spec, self.build
         ))
     }
@@ -81,12 +84,10 @@ pub fn spec_hash(grader_dir: &Path) -> u64 {
     let mut files = Vec::new();
     walk(grader_dir, grader_dir, &mut files, 0);
     files.sort();
-    let mut h = Fnv::new();
+    let mut h = KeyHasher::new();
     for (rel, path) in files {
         h.feed(rel.as_bytes());
-        h.feed(&[0]);
         h.feed(&std::fs::read(&path).unwrap_or_default());
-        h.feed(&[0]);
     }
     h.finish()
 }
@@ -123,7 +124,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>, depth: usize)
 pub fn build_id() -> u64 {
     static ID: OnceLock<u64> = OnceLock::new();
     *ID.get_or_init(|| {
-        let mut h = Fnv::new();
+        let mut h = KeyHasher::new();
         h.feed(env!("CARGO_PKG_VERSION").as_bytes());
         if let Some(meta) = std::env::current_exe()
             .ok()
@@ -176,5 +177,23 @@ mod tests {
         assert_eq!(store.get(&key(1)).map(|r| r.score), Some(3));
         assert_eq!(store.get(&key(2)).map(|r| r.score), Some(0));
         assert!(store.get(&key(3)).is_none());
+    }
+
+    #[test]
+    fn an_entry_an_older_grader_wrote_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path());
+        let key = Key {
+            exercise: "05-shared-counter".into(),
+            sources: 1,
+            spec: 1,
+        };
+        store.put(&key, &result(None)).unwrap();
+        let new = store.path(&key);
+        let name = new.file_name().unwrap().to_string_lossy().into_owned();
+        // The same numbers under the old name (FNV-1a keys, no prefix).
+        let old = new.with_file_name(name.strip_prefix("sha256-").unwrap());
+        std::fs::rename(&new, &old).unwrap();
+        assert!(store.get(&key).is_none());
     }
 }

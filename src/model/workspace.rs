@@ -19,7 +19,6 @@
 //! and how far it got; a build started from inside a grading is quiet.
 
 use crate::compile::Toolchain;
-use std::hash::{Hash, Hasher};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -129,16 +128,23 @@ fn rustc_version(tc: &Toolchain) -> Result<&'static str, ModelError> {
         .map_err(|e| ModelError::Toolchain(e.clone()))
 }
 
+/// The workspace's folder: 32 hex digits of SHA-256 over the compiler's
+/// version and every embedded source, each after its length. Stable across
+/// Rust releases, unlike std's `DefaultHasher`, whose 16-digit folders are
+/// never taken for these.
 fn key(version: &str) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    version.hash(&mut h);
-    WORKSPACE_MANIFEST.hash(&mut h);
-    FACADE_MANIFEST.hash(&mut h);
-    SEAL_MANIFEST.hash(&mut h);
-    SEAL.hash(&mut h);
-    LOCKFILE.hash(&mut h);
-    FACADE.hash(&mut h);
-    format!("{:016x}", h.finish())
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let texts = [version, WORKSPACE_MANIFEST, FACADE_MANIFEST, SEAL_MANIFEST];
+    let facade = FACADE.iter().flat_map(|(name, text)| [*name, *text]);
+    for piece in texts.into_iter().chain([SEAL, LOCKFILE]).chain(facade) {
+        h.update((piece.len() as u64).to_le_bytes());
+        h.update(piece);
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Builds (or finds) loom and the facade under `cache/model/`, quietly.

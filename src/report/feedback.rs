@@ -112,18 +112,22 @@ pub fn write(
     Ok(())
 }
 
-/// One failed check: the compile error's reading, what the detector saw,
-/// the student's lines.
+/// One failed check's [`Explanation`](explain::Explanation): the compile
+/// error's reading, what the detector saw, the student's lines.
 fn failure(out: &mut impl Write, r: &GradeResult, c: &CheckOutcome) -> io::Result<()> {
-    let leads = explain::lead_ins(c);
-    let details = c.details.trim_end();
+    let explanation = explain::Explanation::of(c);
+    let details = explanation.details;
+    // The places, underlined when the batch read them.
     let excerpt = r.excerpts.get(&c.name).map(|s| s.trim_end());
-    if leads.is_empty() && details.trim().is_empty() && excerpt.is_none_or(str::is_empty) {
+    if explanation.leads.is_empty()
+        && details.trim().is_empty()
+        && excerpt.is_none_or(str::is_empty)
+    {
         return Ok(());
     }
     let cat = c.category.map(|c| format!(" ({c})")).unwrap_or_default();
     writeln!(out, "\n### ✗ {}{cat}\n", text(&c.name))?;
-    for lead in &leads {
+    for lead in &explanation.leads {
         // The course's own words about rustc's error.
         writeln!(out, "→ **{lead}**\n")?;
     }

@@ -1,7 +1,11 @@
 //! GitHub Actions workflow commands, for `check --format github` and
 //! `handin --format github`.
 //!
-//! Each failing check becomes an `::error` annotation. Its place is the
+//! Each failing check becomes an `::error` annotation: its title names the
+//! check and category, its text is the check's explanation
+//! ([`explain`](super::explain), as the terminal and the feedback files
+//! word it: verdict, readings of rustc's errors, what the detector saw,
+//! where). Its place is the
 //! first of the check's `locations` (the line rustc, the scanner, the trace
 //! or the model checker named), never a place parsed back out of a message;
 //! the path is relative to the repository root (the git top level of the
@@ -16,7 +20,7 @@
 //! control characters are first shown escaped ([`safe`](super::safe)), so
 //! it cannot colour or rewrite the log either.
 
-use super::safe;
+use super::{explain, safe};
 use crate::checks::{CheckOutcome, SourceRef, Status};
 use crate::grade::{GradeResult, ResultStatus};
 use std::io::{self, Write};
@@ -118,14 +122,10 @@ pub fn warning(out: &mut impl Write, title: &str, text: &str) -> io::Result<()> 
     writeln!(out, "::warning title={}::{}", prop(title), data(text))
 }
 
+/// An annotation's text: the check's [`Explanation`](explain::Explanation)
+/// as plain text, its verdict first.
 fn body(c: &CheckOutcome) -> String {
-    let mut text = c.message.clone();
-    if !c.details.trim().is_empty() {
-        let details: String = c.details.trim_end().chars().take(MAX_DETAILS).collect();
-        text.push_str("\n\n");
-        text.push_str(&details);
-    }
-    text
+    explain::Explanation::of(c).plain(true, MAX_DETAILS)
 }
 
 /// The first location of `c` that names a file of the submission, as a
@@ -176,6 +176,31 @@ mod tests {
         assert_eq!(data("50%\n::error::x"), "50%25%0A::error::x");
         assert_eq!(data("a\x1b[31mb\r"), "a\\x1b[31mb\\r");
         assert_eq!(prop("a: b, c"), "a%3A b%2C c");
+    }
+
+    #[test]
+    fn an_annotation_says_what_the_terminal_says_on_one_line() {
+        let rustc = "error[E0373]: closure may outlive the current function, but it borrows \
+                     `i`, which is owned by the current function\n --> src/main.rs:6:36\n";
+        let c = CheckOutcome::fail("build", 0, Category::CompileError, "does not compile")
+            .with_details(rustc)
+            .at("src/lib.rs", 3, "the thread\x1b[2J starts here");
+        let lead = &crate::report::explain::lead_ins(&c)[0];
+        let result = GradeResult::from_checks("01-x", vec![c], std::time::Duration::ZERO);
+        let mut out = Vec::new();
+        let dir = tempfile::tempdir().unwrap();
+        annotate(&mut out, &result, dir.path(), dir.path()).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        let message = lines[0].split_once("]::").unwrap().1;
+        assert!(message.starts_with("does not compile%0A%0A→ "), "{out}");
+        assert!(message.contains(&data(lead)), "{out}");
+        assert!(message.contains("error[E0373]"), "{out}");
+        assert!(
+            message.ends_with("src/lib.rs:3: the thread\\x1b[2J starts here"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //! "skipped", and a skip is never a pass) and its message says so once; an
 //! exercise that was expected and not found is one failed test worth its
 //! points; one the grader could not grade is one failed test saying why.
-//! Texts are Markdown; anything from a submission is escaped or fenced
-//! ([`markdown`](super::markdown)).
+//! A failed check's output is its explanation ([`explain`](super::explain),
+//! as the feedback files word it). Texts are Markdown; anything from a
+//! submission is escaped or fenced ([`markdown`](super::markdown)).
 
 use super::{explain, markdown};
 use crate::checks::Status;
@@ -31,6 +32,37 @@ pub struct Entry<'a> {
 pub fn write(out: &mut impl Write, entries: &[Entry], notes: &[String]) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &document(entries, notes))?;
     writeln!(out)
+}
+
+/// A failed check's explanation after its verdict, as the feedback files
+/// lay it out: the readings of rustc's errors (the course's Markdown), what
+/// the detector saw, the student's lines (underlined when the batch read
+/// them, else named).
+fn explained(output: &mut String, e: &explain::Explanation, excerpt: Option<&String>) {
+    for lead in &e.leads {
+        output.push_str(&format!("\n\n→ **{lead}**"));
+    }
+    if !e.details.trim().is_empty() {
+        output.push_str("\n\n");
+        output.push_str(&markdown::fenced(e.details));
+    }
+    match excerpt.map(|x| x.trim_end()).filter(|x| !x.is_empty()) {
+        Some(x) => {
+            output.push_str("\n\nWhere, in your code:\n\n");
+            output.push_str(&markdown::fenced(x));
+        }
+        None if !e.places.is_empty() => {
+            output.push_str("\n\nWhere, in your code:\n");
+            for p in &e.places {
+                let at = markdown::code(&format!("{}:{}", p.file, p.line));
+                output.push_str(&format!("\n- {at}"));
+                if !p.label.trim().is_empty() {
+                    output.push_str(&format!(": {}", markdown::text(p.label.trim())));
+                }
+            }
+        }
+        None => {}
+    }
 }
 
 /// The document; `notes` are lines for the top-level output (what was
@@ -86,9 +118,12 @@ pub fn document(entries: &[Entry], notes: &[String]) -> Value {
         score += r.score;
         for (i, c) in r.checks.iter().enumerate() {
             let mut output = markdown::text(&c.message);
-            if c.status == Status::Fail && !c.details.trim().is_empty() {
-                output.push_str("\n\n");
-                output.push_str(&markdown::fenced(c.details.trim_end()));
+            if c.status == Status::Fail {
+                explained(
+                    &mut output,
+                    &explain::Explanation::of(c),
+                    r.excerpts.get(&c.name),
+                );
             }
             let tags: Vec<&str> = match (c.status, c.category) {
                 (_, Some(cat)) => vec![cat.as_str()],

@@ -201,11 +201,12 @@ pub fn sections(out: &mut impl Write, class: &ClassResults) -> io::Result<()> {
             }
             writeln!(out, "</ul>")?;
             for c in r.checks.iter().filter(|c| c.status == Status::Fail) {
-                for lead in explain::lead_ins(c) {
-                    writeln!(out, "<p>→ <strong>{}</strong></p>", esc(&lead))?;
+                let explanation = explain::Explanation::of(c);
+                for lead in &explanation.leads {
+                    writeln!(out, "<p>→ <strong>{}</strong></p>", esc(lead))?;
                 }
-                if !c.details.trim().is_empty() {
-                    writeln!(out, "<pre>{}</pre>", esc(&safe::text(c.details.trim_end())))?;
+                if !explanation.details.trim().is_empty() {
+                    writeln!(out, "<pre>{}</pre>", esc(&safe::text(explanation.details)))?;
                 }
                 if let Some(x) = r.excerpts.get(&c.name) {
                     writeln!(out, "<pre>{}</pre>", esc(&safe::text(x.trim_end())))?;

@@ -5,8 +5,10 @@
 //! to reread.
 //!
 //! The words come from [`teach`](super::teach), the underlined lines from
-//! [`snippet`](super::snippet); this module only lays them out. It reads
-//! the submission's files for the snippets and nothing else.
+//! [`snippet`](super::snippet); this module only lays them out, wrapped by
+//! textwrap to the terminal's width (80 columns on a pipe or in a file, so
+//! those get the same bytes everywhere). It reads the submission's files
+//! for the snippets and nothing else.
 
 use super::{Style, explain, safe, snippet, teach};
 use crate::checks::{Category, CheckOutcome, Status};
@@ -15,8 +17,16 @@ use crate::spec::ExerciseSpec;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Text width of the explanations (their indent included).
+/// Text width of the explanations (their indent included) when stdout is
+/// not a terminal.
 const WIDTH: usize = 80;
+
+/// The width to wrap at: the terminal's when stdout is one, else [`WIDTH`].
+fn width() -> usize {
+    console::Term::stdout()
+        .size_checked()
+        .map_or(WIDTH, |(_, columns)| usize::from(columns))
+}
 
 /// What the report is about, besides the result.
 #[derive(Debug, Clone, Copy)]
@@ -35,13 +45,24 @@ pub fn write(
     result: &GradeResult,
     style: Style,
 ) -> io::Result<()> {
+    write_at(out, page, result, style, width())
+}
+
+/// [`write`], with explanations wrapped at `width` columns.
+fn write_at(
+    out: &mut impl Write,
+    page: &Page,
+    result: &GradeResult,
+    style: Style,
+    width: usize,
+) -> io::Result<()> {
     writeln!(
         out,
         "{} {}",
         style.bold(&result.exercise),
         style.dim(&format!("— {}", page.spec.lesson))
     )?;
-    let width = result
+    let name_width = result
         .checks
         .iter()
         .map(|c| c.name.chars().count())
@@ -64,7 +85,7 @@ pub fn write(
         };
         writeln!(
             out,
-            "  {mark} {:<width$}  {points}  {category}{}",
+            "  {mark} {:<name_width$}  {points}  {category}{}",
             c.name,
             safe::one_line(&c.message)
         )?;
@@ -75,7 +96,7 @@ pub fn write(
         .filter(|c| c.status == Status::Fail)
         .collect();
     for c in &failed {
-        failure(out, page, c, style)?;
+        failure(out, page, c, style, width)?;
     }
     // The lessons last, once a category, after everything they explain.
     let mut explained: Vec<Category> = Vec::new();
@@ -83,7 +104,7 @@ pub fn write(
         if !explained.contains(&category) {
             explained.push(category);
             writeln!(out)?;
-            lesson(out, page, category, style)?;
+            lesson(out, page, category, style, width)?;
         }
     }
     writeln!(out)?;
@@ -115,13 +136,20 @@ pub fn write(
     Ok(())
 }
 
-/// One failed check: lead-ins, details, the student's lines; nothing at
-/// all when there is nothing to add to its line above.
-fn failure(out: &mut impl Write, page: &Page, c: &CheckOutcome, style: Style) -> io::Result<()> {
-    let leads = explain::lead_ins(c);
-    let snippet = snippet::render(page.submission, &explain::places(c), style.color);
-    let details = safe::text(c.details.trim_end());
-    if leads.is_empty() && details.trim().is_empty() && snippet.is_empty() {
+/// One failed check's [`Explanation`](explain::Explanation): lead-ins,
+/// details, the student's lines; nothing at all when there is nothing to
+/// add to its line above.
+fn failure(
+    out: &mut impl Write,
+    page: &Page,
+    c: &CheckOutcome,
+    style: Style,
+    width: usize,
+) -> io::Result<()> {
+    let explanation = explain::Explanation::of(c);
+    let snippet = snippet::render(page.submission, &explanation.places, style.color);
+    let details = safe::text(explanation.details);
+    if explanation.leads.is_empty() && details.trim().is_empty() && snippet.is_empty() {
         return Ok(());
     }
     let cat = c.category.map(|c| c.to_string()).unwrap_or_default();
@@ -132,8 +160,8 @@ fn failure(out: &mut impl Write, page: &Page, c: &CheckOutcome, style: Style) ->
         style.red(&format!("✗ {}", c.name)),
         style.dim(&format!("({cat})"))
     )?;
-    for lead in leads {
-        for line in wrap(&lead, "  → ", "    ") {
+    for lead in &explanation.leads {
+        for line in wrap(lead, "  → ", "    ", width) {
             writeln!(out, "{}", style.bold(&line))?;
         }
     }
@@ -152,7 +180,13 @@ fn failure(out: &mut impl Write, page: &Page, c: &CheckOutcome, style: Style) ->
 }
 
 /// What a category means, what to do instead, what to reread.
-fn lesson(out: &mut impl Write, page: &Page, category: Category, style: Style) -> io::Result<()> {
+fn lesson(
+    out: &mut impl Write,
+    page: &Page,
+    category: Category,
+    style: Style,
+    width: usize,
+) -> io::Result<()> {
     let lesson = teach::lesson(category);
     writeln!(out, "{}", style.red(&format!("[{category}]")))?;
     for (head, text) in [
@@ -160,7 +194,7 @@ fn lesson(out: &mut impl Write, page: &Page, category: Category, style: Style) -
         ("What to do: ", lesson.instead),
     ] {
         let first = format!("  {}", style.bold(head));
-        let rest = wrap(text, &format!("  {head}"), "  ");
+        let rest = wrap(text, &format!("  {head}"), "  ", width);
         for (i, line) in rest.iter().enumerate() {
             if i == 0 {
                 // Bold only the heading: re-split the line after it.
@@ -180,25 +214,22 @@ fn lesson(out: &mut impl Write, page: &Page, category: Category, style: Style) -
     writeln!(out, "  {}", style.dim(&reread))
 }
 
-/// Word-wraps `text` to [`WIDTH`]: the first line starts with `first`, the
-/// others with `rest`.
-fn wrap(text: &str, first: &str, rest: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = first.to_string();
-    let mut empty = true;
-    for word in text.split_whitespace() {
-        if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
-            lines.push(std::mem::replace(&mut line, rest.to_string()));
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    lines.push(line);
-    lines
+/// Word-wraps `text` to `width` columns: the first line starts with
+/// `first`, the others with `rest`. Words stay whole (a longer one gets a
+/// line of its own) and are placed greedily, runs of blanks count as one.
+fn wrap(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let options = textwrap::Options::new(width)
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+    textwrap::wrap(&words.join(" "), options)
+        .into_iter()
+        .map(|line| line.into_owned())
+        .collect()
 }
 
 #[cfg(test)]
@@ -260,7 +291,7 @@ mod tests {
             course: &course,
         };
         let mut out = Vec::new();
-        write(&mut out, &page, &result, Style { color: false }).unwrap();
+        write_at(&mut out, &page, &result, Style { color: false }, WIDTH).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -384,7 +415,7 @@ mod tests {
     #[test]
     fn wrapping_keeps_words_whole_and_lines_short() {
         let text = "word ".repeat(60);
-        let lines = wrap(&text, "  head: ", "  ");
+        let lines = wrap(&text, "  head: ", "  ", WIDTH);
         assert!(lines.len() > 3);
         assert!(
             lines.iter().all(|l| l.chars().count() <= WIDTH),

@@ -6,7 +6,9 @@
 //! `junit.xml` with a suite a student. A check is a test case
 //! (`classname` = exercise, `name` = check):
 //!
-//! - a failing check is a `<failure>` whose `type` is its category;
+//! - a failing check is a `<failure>` whose `type` is its category, its
+//!   message the check's verdict and its text the rest of the check's
+//!   explanation ([`explain`](super::explain), as every page words it);
 //! - a check that was not run lost its points, so it is a `<failure>` of
 //!   type `not-run` saying why (a `<skipped>` would show it neutral);
 //! - an exercise of the batch the student did not hand in is a `<failure>`
@@ -28,7 +30,7 @@
 //! Text from a submission is shown with its control characters escaped
 //! ([`safe`](super::safe)); what XML cannot hold never reaches the file.
 
-use super::safe;
+use super::{explain, safe};
 use crate::batch::{ClassResults, ExerciseInfo};
 use crate::checks::{CheckOutcome, Status};
 use crate::grade::{GradeResult, ResultStatus};
@@ -222,8 +224,11 @@ fn check_status(c: &CheckOutcome) -> TestCaseStatus {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_type(c.category.map(|c| c.as_str()).unwrap_or("fail"))
                 .set_message(safe::one_line(&c.message));
-            if !c.details.trim().is_empty() {
-                s.set_description(safe::text(c.details.trim_end()));
+            // The explanation the other pages give, the verdict aside: the
+            // message attribute holds it.
+            let text = explain::Explanation::of(c).plain(false, usize::MAX);
+            if !text.trim().is_empty() {
+                s.set_description(safe::text(&text));
             }
             s
         }
