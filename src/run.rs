@@ -25,12 +25,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The resource type `setrlimit` takes on this platform.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub type Resource = libc::__rlimit_resource_t;
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub type Resource = libc::c_int;
-
 /// Limits of one run.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -178,9 +172,7 @@ impl Request {
     }
 }
 
-/// The most a [`Request::stdin`] may hold: what fits in a pipe at once, so
-/// that writing it never waits for the program.
-pub const STDIN_MAX: usize = 4096;
+pub use crate::sandbox::protocol::STDIN_MAX;
 
 /// The environment every child starts from. `RUST_BACKTRACE=0`: with it set,
 /// a panic took 60 ms instead of 2, and under an address-space cap the panic
@@ -402,11 +394,11 @@ fn install_fds(moves: &[(RawFd, RawFd)]) -> io::Result<()> {
 fn apply_limits(l: &Limits) -> io::Result<()> {
     let cpu = l.cpu.as_secs() + u64::from(l.cpu.subsec_nanos() > 0);
     // Hard = soft + 1: SIGXCPU at the soft limit, SIGKILL a second later.
-    set_rlimit(libc::RLIMIT_CPU, cpu.max(1), cpu.max(1) + 1)?;
-    set_rlimit(libc::RLIMIT_FSIZE, l.file_bytes, l.file_bytes)?;
-    set_rlimit(libc::RLIMIT_CORE, 0, 0)?;
-    set_rlimit(libc::RLIMIT_NOFILE, 256, 256)?;
-    set_rlimit(
+    sandbox::rlimit::set(libc::RLIMIT_CPU, cpu.max(1), cpu.max(1) + 1)?;
+    sandbox::rlimit::set(libc::RLIMIT_FSIZE, l.file_bytes, l.file_bytes)?;
+    sandbox::rlimit::set(libc::RLIMIT_CORE, 0, 0)?;
+    sandbox::rlimit::set(libc::RLIMIT_NOFILE, 256, 256)?;
+    sandbox::rlimit::set(
         libc::RLIMIT_AS,
         l.address_space_bytes,
         l.address_space_bytes,
@@ -416,33 +408,6 @@ fn apply_limits(l: &Limits) -> io::Result<()> {
     // SAFETY: prctl with integer arguments.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-    }
-    Ok(())
-}
-
-fn set_rlimit(resource: Resource, soft: u64, hard: u64) -> io::Result<()> {
-    let lim = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
-    };
-    // SAFETY: plain syscall on a stack value.
-    if unsafe { libc::setrlimit(resource, &lim) } != 0 {
-        // Lowering is always allowed; raising above the grader's own hard
-        // limit is not. Keep whatever is lower then.
-        let mut cur = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: as above.
-        unsafe { libc::getrlimit(resource, &mut cur) };
-        let clamped = libc::rlimit {
-            rlim_cur: lim.rlim_cur.min(cur.rlim_max),
-            rlim_max: lim.rlim_max.min(cur.rlim_max),
-        };
-        // SAFETY: as above.
-        if unsafe { libc::setrlimit(resource, &clamped) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
     }
     Ok(())
 }
@@ -894,7 +859,7 @@ fn timeval(t: libc::timeval) -> Duration {
 mod linux {
     use super::*;
     use crate::sandbox::cgroup::RunCgroup;
-    use crate::sandbox::launcher::{self, Message, Plan, Rlimits, bytes};
+    use crate::sandbox::protocol::{self, Message, Plan, Rlimits, bytes};
     use std::io::Write;
     use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -992,7 +957,7 @@ mod linux {
         let (report_r, report_w) = pipe().map_err(|e| sandbox_err(format!("pipe: {e}")))?;
         // The report pipe at its number, and the program's own descriptors
         // at theirs: the launcher keeps them open through to the program.
-        let mut fds = vec![(report_w.as_raw_fd(), launcher::REPORT_FD)];
+        let mut fds = vec![(report_w.as_raw_fd(), protocol::REPORT_FD)];
         fds.extend(fd_moves(&req.inherit));
         let mut cmd = Command::new(exe);
         cmd.arg(sandbox::LAUNCHER_ARG)
@@ -1014,14 +979,14 @@ mod linux {
         drop(report_w);
         if let Some(mut stdin) = child.stdin.take() {
             // A launcher that died early shows in its status; ignore EPIPE.
-            let _ = stdin.write_all(&launcher::encode(&plan));
+            let _ = stdin.write_all(&protocol::encode(&plan));
         }
         let observed =
             supervise(child, req, start, Stop::Launcher).map_err(|source| RunError::Wait {
                 program: req.program.clone(),
                 source,
             })?;
-        let messages = launcher::parse_messages(&read_all(report_r));
+        let messages = protocol::parse_messages(&read_all(report_r));
 
         let mut program_status = None;
         for m in messages {

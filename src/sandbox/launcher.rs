@@ -45,87 +45,12 @@
 //! what it applied, the program's wait status, or why `exec` failed. The
 //! grader decides the verdict; nothing here reads what the program printed.
 
-use super::{Mechanism, Report};
-use serde::{Deserialize, Serialize};
-use std::ffi::{CString, OsString};
+use super::protocol::{Message, Plan, REPORT_FD, Rlimits, SETUP_FAILED, STDIN_MAX, os, send};
+use super::{Mechanism, Report, rlimit};
+use std::ffi::CString;
 use std::io::Read;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-
-/// The file descriptor the launcher reports on.
-pub const REPORT_FD: i32 = 3;
-
-/// Exit status of the launcher when it could not set the run up at all.
-const SETUP_FAILED: i32 = 125;
-
-/// Everything the launcher needs to know, sent by the grader on its stdin.
-/// Paths and strings are bytes: Unix paths need not be UTF-8.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Plan {
-    pub program: Vec<u8>,
-    pub args: Vec<Vec<u8>>,
-    pub cwd: Vec<u8>,
-    pub env: Vec<(Vec<u8>, Vec<u8>)>,
-    pub rlimits: Rlimits,
-    /// Landlock: read and execute beneath these.
-    pub read: Vec<Vec<u8>>,
-    /// Landlock: everything beneath these.
-    pub write: Vec<Vec<u8>>,
-    pub namespaces: bool,
-    pub landlock: bool,
-    pub seccomp: bool,
-    /// `cgroup.procs` files the launcher joins (already limited by the
-    /// grader).
-    pub cgroup_procs: Vec<Vec<u8>>,
-    /// Drop to this uid (and gid) before anything else: root graders only.
-    pub uid: Option<u32>,
-    /// The grader's pid: the launcher's parent, checked after each change of
-    /// credentials (the parent-death signal is reset by them).
-    pub parent: i32,
-    /// The program's stdin: a pipe holding these bytes, then its end
-    /// (`None`: `/dev/null`). At most [`crate::run::STDIN_MAX`] bytes.
-    #[serde(default)]
-    pub stdin: Option<Vec<u8>>,
-}
-
-/// Limits set in the program's process.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Rlimits {
-    pub cpu_secs: u64,
-    pub file_bytes: u64,
-    /// `None` where a cgroup limits memory: an address-space cap at or below
-    /// ~2.6 GB broke a legitimate 1,000-thread program (research/sandbox.md).
-    pub address_space: Option<u64>,
-    pub nofile: u64,
-    /// `RLIMIT_NPROC`: ignored by the kernel for root outside a user
-    /// namespace, which the report then says.
-    pub tasks: u64,
-}
-
-/// One line on the report descriptor.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Message {
-    /// From P: what it applied before `exec`.
-    Confined(Report),
-    /// From P: `exec` failed with this errno.
-    ExecFailed(i32),
-    /// From I (or L when there is no PID namespace): the program's raw wait
-    /// status.
-    Exited(i32),
-    /// From L, last: what it applied, and whether the grader stopped the run.
-    Done { report: Report, stopped: bool },
-    /// From L: the run could not be set up.
-    SetupFailed(String),
-}
-
-pub fn os(bytes: &[u8]) -> OsString {
-    OsString::from_vec(bytes.to_vec())
-}
-
-pub fn bytes(s: impl AsRef<std::ffi::OsStr>) -> Vec<u8> {
-    s.as_ref().as_bytes().to_vec()
-}
 
 static STOP: AtomicBool = AtomicBool::new(false);
 /// The launcher's child (init or program), for the signal handler.
@@ -170,18 +95,6 @@ fn on_sigterm(handler: extern "C" fn(libc::c_int)) {
     // SAFETY: installing a handler that only stores to atomics and calls
     // kill.
     unsafe { libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut()) };
-}
-
-/// Writes one message to the report descriptor, in one `write` (a line is
-/// far below `PIPE_BUF`, so lines of L, I and P never interleave).
-fn send(msg: &Message) {
-    let mut line = serde_json::to_vec(msg).unwrap_or_default();
-    line.push(b'\n');
-    // SAFETY: REPORT_FD is inherited from the grader and stays open; a
-    // failed write only loses the report, which the grader treats as such.
-    unsafe {
-        libc::write(REPORT_FD, line.as_ptr().cast(), line.len());
-    }
 }
 
 fn errno() -> std::io::Error {
@@ -688,7 +601,7 @@ impl Exec {
 /// them once, and nothing is left to read (no file, no argument, no
 /// variable). Written before `exec`, so it must fit in the pipe at once.
 fn stdin_pipe(bytes: &[u8]) -> Result<(), String> {
-    if bytes.len() > crate::run::STDIN_MAX {
+    if bytes.len() > STDIN_MAX {
         return Err(format!(
             "{} bytes for stdin, more than a pipe holds at once",
             bytes.len()
@@ -713,35 +626,8 @@ fn stdin_pipe(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn set(resource: crate::run::Resource, soft: u64, hard: u64) {
-    let lim = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
-    };
-    // SAFETY: plain syscall on a stack value. Lowering always works; raising
-    // above an inherited hard limit fails, and then the lower one stays.
-    unsafe {
-        if libc::setrlimit(resource, &lim) != 0 {
-            let mut cur: libc::rlimit = std::mem::zeroed();
-            libc::getrlimit(resource, &mut cur);
-            let clamped = libc::rlimit {
-                rlim_cur: lim.rlim_cur.min(cur.rlim_max),
-                rlim_max: lim.rlim_max.min(cur.rlim_max),
-            };
-            libc::setrlimit(resource, &clamped);
-        }
-    }
-}
-
-/// Parses the launcher's report lines.
-pub fn parse_messages(raw: &[u8]) -> Vec<Message> {
-    raw.split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| serde_json::from_slice(l).ok())
-        .collect()
-}
-
-/// Serialises a plan for the launcher's stdin.
-pub fn encode(plan: &Plan) -> Vec<u8> {
-    serde_json::to_vec(plan).expect("a plan serialises")
+/// The program's limit on `resource`; a limit it cannot have is left lower
+/// (see [`rlimit::set`]), and the report says what was asked for.
+fn set(resource: rlimit::Resource, soft: u64, hard: u64) {
+    let _ = rlimit::set(resource, soft, hard);
 }

@@ -39,6 +39,8 @@ mod landlock;
 pub mod launcher;
 #[cfg(target_os = "linux")]
 pub mod procfs;
+pub mod protocol;
+pub mod rlimit;
 #[cfg(target_os = "linux")]
 mod seccomp;
 #[cfg(target_os = "linux")]
