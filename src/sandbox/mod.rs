@@ -34,9 +34,13 @@ use std::fmt;
 pub mod cgroup;
 pub mod doctor;
 #[cfg(target_os = "linux")]
+mod exec;
+#[cfg(target_os = "linux")]
 mod landlock;
 #[cfg(target_os = "linux")]
 pub mod launcher;
+#[cfg(target_os = "linux")]
+mod namespaces;
 #[cfg(target_os = "linux")]
 pub mod procfs;
 pub mod protocol;
