@@ -3,6 +3,8 @@
 //! doing when it was stopped ([`Activity`]), or why it could not run at all
 //! ([`RunError`]).
 
+pub use crate::sandbox::Activity;
+
 use crate::sandbox;
 use std::io;
 use std::path::PathBuf;
@@ -27,19 +29,6 @@ pub enum Termination {
     /// cgroup refused a fork or thread, or the run was at the limit when
     /// its time ran out: a fork bomb).
     TaskLimit,
-}
-
-/// What the program's threads were doing when the grader stopped it at its
-/// time limit, from the kernel's view of each thread.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Activity {
-    /// On a CPU or ready to run: computing.
-    pub running: usize,
-    /// In `nanosleep`/`clock_nanosleep`: sleeping.
-    pub sleeping: usize,
-    /// Asleep in any other call: waiting for something (a join, a lock, a
-    /// channel, a timed wait).
-    pub waiting: usize,
 }
 
 /// Everything observed about one run.

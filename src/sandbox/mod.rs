@@ -208,6 +208,20 @@ impl Report {
     }
 }
 
+/// What the program's threads were doing when the grader stopped it at its
+/// time limit, from the kernel's view of each thread (read by
+/// `procfs::activity`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// On a CPU or ready to run: computing.
+    pub running: usize,
+    /// In `nanosleep`/`clock_nanosleep`: sleeping.
+    pub sleeping: usize,
+    /// Asleep in any other call: waiting for something (a join, a lock, a
+    /// channel, a timed wait).
+    pub waiting: usize,
+}
+
 /// Which mechanisms a run may use. All of them by default; the others are
 /// for measuring what the sandbox costs and for proving that each mechanism
 /// holds on its own (`grader __run --without ...`).
