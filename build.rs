@@ -15,7 +15,14 @@
 use std::env;
 use std::path::PathBuf;
 
-const SOURCES: [&str; 3] = ["src/shim/perturb.c", "src/shim/vtime.c", "src/shim/sched.c"];
+const SOURCES: [&str; 6] = [
+    "src/shim/perturb.c",
+    "src/shim/log.c",
+    "src/shim/threads.c",
+    "src/shim/output.c",
+    "src/shim/vtime.c",
+    "src/shim/sched.c",
+];
 const HEADER: &str = "src/shim/shim.h";
 
 fn main() {

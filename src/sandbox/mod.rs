@@ -34,11 +34,17 @@ use std::fmt;
 pub mod cgroup;
 pub mod doctor;
 #[cfg(target_os = "linux")]
+mod exec;
+#[cfg(target_os = "linux")]
 mod landlock;
 #[cfg(target_os = "linux")]
 pub mod launcher;
 #[cfg(target_os = "linux")]
+mod namespaces;
+#[cfg(target_os = "linux")]
 pub mod procfs;
+pub mod protocol;
+pub mod rlimit;
 #[cfg(target_os = "linux")]
 mod seccomp;
 #[cfg(target_os = "linux")]
@@ -200,6 +206,20 @@ impl Report {
         }
         self.mechanisms.sort_by_key(|a| a.mechanism);
     }
+}
+
+/// What the program's threads were doing when the grader stopped it at its
+/// time limit, from the kernel's view of each thread (read by
+/// `procfs::activity`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// On a CPU or ready to run: computing.
+    pub running: usize,
+    /// In `nanosleep`/`clock_nanosleep`: sleeping.
+    pub sleeping: usize,
+    /// Asleep in any other call: waiting for something (a join, a lock, a
+    /// channel, a timed wait).
+    pub waiting: usize,
 }
 
 /// Which mechanisms a run may use. All of them by default; the others are

@@ -95,8 +95,8 @@ pub fn all_blocked(pids: &[i32]) -> bool {
 
 /// What the threads of `pids` are doing: running, sleeping on a timer, or
 /// waiting in any other call. `None` when no thread could be read.
-pub fn activity(pids: &[i32]) -> Option<crate::run::Activity> {
-    let mut out = crate::run::Activity::default();
+pub fn activity(pids: &[i32]) -> Option<super::Activity> {
+    let mut out = super::Activity::default();
     let mut any = false;
     for pid in pids {
         let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/task")) else {

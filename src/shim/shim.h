@@ -1,9 +1,12 @@
 /*
  * Shared declarations of the timing shim (libgrader_perturb). The shim is
- * three files linked into one library:
+ * six files linked into one library:
  *
- *   perturb.c  configuration, the trace log, threads (create, join, exit),
- *              output attribution, load and exit
+ *   perturb.c  the real functions, configuration, fork, load and exit
+ *   log.c      trace lines, built without stdio or malloc, and sent
+ *   threads.c  threads (create, start, join, detach, exit) and the tables
+ *              from a pthread_t and from an index to the thread
+ *   output.c   output attribution: who wrote which bytes of fd 1 and 2
  *   vtime.c    virtual time: clocks, sleeps, timed waits, sched_yield, and
  *              the futex calls std makes through syscall()
  *   sched.c    when new threads may start: held until every running thread
@@ -90,6 +93,15 @@ SHIM_HIDDEN extern int vt_on;          /* virtual time: perturbed runs */
 SHIM_HIDDEN extern int start_mode;
 SHIM_HIDDEN extern uint64_t bound_cpu_ns;  /* CPU the process may spin before a held thread goes */
 SHIM_HIDDEN extern uint64_t bound_real_ns; /* real time an idle, not quiescent process waits */
+SHIM_HIDDEN extern uint64_t log_max;       /* bytes of log, the closing lines aside */
+/* Where the shim's own code is loaded, to skip its frames in backtraces. */
+SHIM_HIDDEN extern uintptr_t shim_text_lo, shim_text_hi;
+
+/* ------------------------------------------------------------------------ */
+/* Process state (perturb.c)                                                 */
+
+SHIM_HIDDEN extern pid_t cached_pid;      /* the pid every line carries */
+SHIM_HIDDEN extern atomic_ullong next_seq; /* the next line's seq */
 
 /* ------------------------------------------------------------------------ */
 /* Threads                                                                   */
@@ -115,7 +127,16 @@ struct tinfo {
 
 SHIM_HIDDEN extern __thread struct tinfo *self_t;
 SHIM_HIDDEN extern __thread long self_index;
+
+/* threads.c */
+SHIM_HIDDEN extern atomic_long threads_created; /* successful pthread_create calls */
+SHIM_HIDDEN extern atomic_long threads_ended;   /* bodies that returned or exited */
 SHIM_HIDDEN struct tinfo *thread_by_index(long index);
+SHIM_HIDDEN int index_put(struct tinfo *t);
+SHIM_HIDDEN uint64_t thread_cpu_ns(void);
+SHIM_HIDDEN void threads_atfork_prepare(void);
+SHIM_HIDDEN void threads_atfork_parent(void);
+SHIM_HIDDEN void threads_atfork_child(void);
 
 /* Per-thread counts of repeated calls, logged as one line before the
  * thread's next event (a polling loop must not flood the log). */
@@ -129,7 +150,7 @@ struct pending {
 SHIM_HIDDEN extern __thread struct pending pend;
 
 /* ------------------------------------------------------------------------ */
-/* Log lines (perturb.c)                                                     */
+/* Log lines (log.c)                                                         */
 
 struct line {
     char *buf;
@@ -140,12 +161,24 @@ SHIM_HIDDEN void put_str(struct line *l, const char *s);
 SHIM_HIDDEN void put_u64(struct line *l, uint64_t v);
 SHIM_HIDDEN void put_kv_u64(struct line *l, const char *key, uint64_t v);
 SHIM_HIDDEN void put_kv_i64(struct line *l, const char *key, int64_t v);
+SHIM_HIDDEN void put_hex(struct line *l, uint64_t v);
+SHIM_HIDDEN void put_enc(struct line *l, const char *s);
 SHIM_HIDDEN void put_backtrace(struct line *l, void *caller, int most);
 SHIM_HIDDEN void begin(struct line *l, char *buf, size_t cap, const char *ev);
 SHIM_HIDDEN void emit(struct line *l);
+SHIM_HIDDEN void write_line(struct line *l);
 SHIM_HIDDEN void flush_pending(void);
+SHIM_HIDDEN void log_timed(const char *ev, const char *fn, int abs, uint64_t req, uint64_t eff,
+                           void *caller);
 SHIM_HIDDEN uint64_t real_ns(clockid_t clock);
 SHIM_HIDDEN uint64_t ts_ns(const struct timespec *ts);
+
+/* ------------------------------------------------------------------------ */
+/* Output attribution (output.c)                                             */
+
+SHIM_HIDDEN void output_atfork_prepare(void);
+SHIM_HIDDEN void output_atfork_parent(void);
+SHIM_HIDDEN void output_atfork_child(void);
 
 /* ------------------------------------------------------------------------ */
 /* Virtual time (vtime.c)                                                    */

@@ -43,9 +43,6 @@ static uint64_t slack_ns = 50000;
  * does not give the same nanoseconds in a real run either. */
 static __thread uint64_t rng_state;
 
-SHIM_HIDDEN void log_timed(const char *ev, const char *fn, int abs, uint64_t req, uint64_t eff,
-                           void *caller);
-
 void vt_init(void) {
     int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
     if (slack > 0)

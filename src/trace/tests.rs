@@ -1,5 +1,7 @@
 //! The trace parser on logs the shim wrote.
+use super::parse::percent_decode;
 use super::*;
+use std::path::Path;
 
 /// The lesson's sleep example (spawn, print, sleep 1 s, no join), as the
 /// shim logged it at normal timing.
