@@ -87,3 +87,24 @@ fn the_bare_selection_runs_without_the_launcher() {
     assert!(!o.sandbox.applied(Mechanism::Launcher));
     assert!(o.sandbox.applied(Mechanism::Rlimits));
 }
+
+#[test]
+fn a_run_starved_of_the_cpu_is_given_more_time_before_it_is_stopped() {
+    // A hog on CPU 0, and the run pinned beside it at the lowest priority:
+    // it gets a sliver of the CPU (about 1.5%), so in its 300 ms it has
+    // computed for a few milliseconds. Stopping it at 300 ms would make its
+    // verdict depend on the machine's load; it is stopped at the ceiling.
+    let mut hog = std::process::Command::new("taskset")
+        .args(["-c", "0", "sh", "-c", "while :; do :; done"])
+        .spawn()
+        .unwrap();
+    let o = sh(
+        "exec taskset -c 0 nice -n 19 sh -c 'while :; do :; done'",
+        300,
+    );
+    hog.kill().unwrap();
+    hog.wait().unwrap();
+    assert_eq!(o.termination, Termination::WallTimeout { blocked: false });
+    assert!(o.wall >= Duration::from_millis(900), "{:?}", o.wall);
+    assert!(o.wall < Duration::from_secs(5), "{:?}", o.wall);
+}

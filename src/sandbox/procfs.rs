@@ -4,7 +4,8 @@
 //! This kernel has no `/proc/<pid>/task/<tid>/children` (not built with
 //! `CONFIG_PROC_CHILDREN`), so the tree is rebuilt from the parent pid in
 //! every `/proc/<pid>/stat`. A scan of a few hundred processes takes about a
-//! millisecond; it runs when a run ends or times out, never in a loop.
+//! millisecond; it runs when a run ends or reaches its time limit, and at
+//! most every quarter second while a starved run is given more time.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -118,6 +119,30 @@ pub fn activity(pids: &[i32]) -> Option<super::Activity> {
     any.then_some(out)
 }
 
+/// The CPU time the processes in `pids` have used (their own threads and
+/// the children they reaped), from the tick counts of `/proc/<pid>/stat`.
+pub fn cpu_time(pids: &[i32]) -> Duration {
+    // SAFETY: sysconf only reads a constant of the system.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let ticks: u64 = pids
+        .iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            // utime, stime, cutime, cstime: fields 14 to 17, the 12th to
+            // the 15th after the command name.
+            let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
+            Some(
+                fields
+                    .get(11..15)?
+                    .iter()
+                    .filter_map(|f| f.parse::<u64>().ok())
+                    .sum::<u64>(),
+            )
+        })
+        .sum();
+    Duration::from_millis(ticks * 1000 / hz)
+}
+
 /// The command name of a process.
 pub fn comm(pid: i32) -> Option<String> {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
@@ -180,7 +205,22 @@ mod tests {
         assert!(!all_blocked(&[child.id() as i32]));
         let seen = activity(&[child.id() as i32]).unwrap();
         assert_eq!((seen.running, seen.sleeping, seen.waiting), (0, 1, 0));
+        assert!(cpu_time(&[child.id() as i32]) < Duration::from_millis(500));
         child.kill().unwrap();
         child.wait().unwrap();
+    }
+
+    #[test]
+    fn cpu_time_counts_the_children_a_process_reaped() {
+        let me = std::process::id() as i32;
+        let before = cpu_time(&[me]);
+        // CPU time, not wall time: the same on a busy machine.
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let spent = cpu_time(&[me]) - before;
+        assert!(spent >= Duration::from_millis(50), "{spent:?}");
     }
 }
