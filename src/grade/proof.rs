@@ -1,7 +1,8 @@
 //! What a model checker's proof decides. The checks that run on the model
 //! harness (`model`, `lib-threads`) go first, two at a time; when a model
 //! check proves that the result depends on how the threads interleave (a
-//! data race) or that they can deadlock, a run of the same code on real
+//! data race, or a result read before its threads finished) or that they
+//! can deadlock, a run of the same code on real
 //! threads is luck, and the checks that would judge one are not judged
 //! ([`Proof::voids`]): one submission, one score.
 
@@ -23,7 +24,10 @@ pub(super) fn model_checks(
         if proof.is_none() {
             proof = match (evidence, outcome.category) {
                 (Some(evidence), Some(category))
-                    if matches!(category, Category::DataRace | Category::Deadlock) =>
+                    if matches!(
+                        category,
+                        Category::DataRace | Category::Deadlock | Category::EarlyExit
+                    ) =>
                 {
                     Some(Proof {
                         check: outcome.name.clone(),

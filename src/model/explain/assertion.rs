@@ -119,6 +119,11 @@ impl Report {
         } else {
             format!("{explored}{steps}\nThe scenario then found: {}", f.message)
         };
+        let unjoined = if summary.is_empty() {
+            self.unjoined()
+        } else {
+            Vec::new()
+        };
         if self.passed == 0 {
             let n = self.failed.max(1);
             let scope = if self.cut {
@@ -134,6 +139,22 @@ impl Report {
                 ),
                 details,
             }
+        } else if !unjoined.is_empty() {
+            // No lost update, no torn read: the answer was taken while
+            // threads that make it were still running.
+            let names: Vec<String> = unjoined.iter().map(|&t| thread_name(t)).collect();
+            Verdict {
+                category: Category::EarlyExit,
+                message: format!(
+                    "{} in one interleaving of the threads ({scenario}) — the result was read while \
+                     {} had not finished: nothing waits for {} (join every thread, or use a scope, \
+                     before reading what the threads compute)",
+                    f.message,
+                    names.join(" and "),
+                    if names.len() == 1 { "it" } else { "them" }
+                ),
+                details,
+            }
         } else {
             Verdict {
                 category: Category::DataRace,
@@ -144,6 +165,21 @@ impl Report {
                 details,
             }
         }
+    }
+
+    /// The threads of the failing interleaving that were spawned and that
+    /// nothing joined (neither a `join` nor the end of a scope).
+    fn unjoined(&self) -> Vec<usize> {
+        let joined = |t: &str| {
+            self.events
+                .iter()
+                .any(|e| (e.verb == "join" || e.verb == "scope-join") && e.values[0] == t)
+        };
+        self.events
+            .iter()
+            .filter(|e| e.verb == "spawn" && !joined(&e.values[0]))
+            .filter_map(|e| e.values[0].parse().ok())
+            .collect()
     }
 }
 
@@ -231,6 +267,37 @@ mod tests {
             v.details
         );
         assert!(v.details.contains("tried 3 interleavings"), "{}", v.details);
+    }
+
+    #[test]
+    fn a_result_read_before_its_threads_finished_is_an_early_exit() {
+        let failing = |joins: &str| {
+            report(&format!(
+                "fail | assert | count_concurrently(2, 2) returned 0 instead of 4 | scenario/two.rs:5
+                 iteration | 2
+                 object | 0 | Mutex<usize> | lib.rs:6
+                 event | 0 |  | lib.rs:10 | spawn | 1 |
+                 event | 0 |  | lib.rs:10 | spawn | 2 |
+                 {joins}
+                 event | 0 | 0 | lib.rs:16 | lock | 0 |
+                 event | 0 | 0 | lib.rs:16 | unlock |  |
+                 counts | 1 | 1
+                 end"
+            ))
+        };
+        let v = failing("").verdict("s").unwrap();
+        assert_eq!(v.category, Category::EarlyExit);
+        assert!(
+            v.message
+                .contains("read while thread 1 and thread 2 had not finished"),
+            "{}",
+            v.message
+        );
+        // Joined, the same short count is no early exit.
+        let joined = "event | 0 |  | lib.rs:12 | scope-join | 1 |
+                      event | 0 |  | lib.rs:12 | join | 2 |";
+        let v = failing(joined).verdict("s").unwrap();
+        assert_eq!(v.category, Category::DataRace, "{}", v.message);
     }
 
     #[test]
